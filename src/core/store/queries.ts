@@ -1,0 +1,257 @@
+// Every read of the store's tables, as typed methods. Callers above the store never
+// see SQL; the store keeps its statements prepared between calls.
+
+import type { Database, SqlValue, Statement } from 'sql.js';
+import type {
+  Checkpoint,
+  DatasetInput,
+  Experiment,
+  LifecycleStage,
+  MetricPoint,
+  MetricSummary,
+  RunInfo,
+  RunStatus,
+  ViewType,
+} from '../tracking/model.ts';
+import { decodeMetrics } from './mutations.ts';
+
+type Row = Record<string, SqlValue>;
+
+function stageFilter(view: ViewType, column: string): string {
+  if (view === 'ALL') return '1 = 1';
+  return `${column} = '${view === 'DELETED_ONLY' ? 'deleted' : 'active'}'`;
+}
+
+export class StoreReader {
+  private statements = new Map<string, Statement>();
+
+  constructor(private readonly db: Database) {}
+
+  /** sql.js frees statements when the image is exported. */
+  reset(): void {
+    for (const s of this.statements.values()) {
+      try {
+        s.free();
+      } catch {
+        // already freed
+      }
+    }
+    this.statements.clear();
+  }
+
+  all(sql: string, params: SqlValue[] = []): Row[] {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    s.bind(params);
+    const rows: Row[] = [];
+    try {
+      while (s.step()) rows.push(s.getAsObject());
+    } finally {
+      s.reset();
+    }
+    return rows;
+  }
+
+  private one(sql: string, params: SqlValue[] = []): Row | undefined {
+    return this.all(sql, params)[0];
+  }
+
+  // ---- experiments
+
+  maxExperimentId(): number {
+    return Number(this.one('SELECT max(experiment_id) AS id FROM experiments')?.id ?? -1);
+  }
+
+  experimentById(id: number): Experiment | undefined {
+    const row = this.one('SELECT * FROM experiments WHERE experiment_id = ?', [id]);
+    return row && this.toExperiment(row);
+  }
+
+  experimentByName(name: string): Experiment | undefined {
+    const row = this.one('SELECT * FROM experiments WHERE name = ?', [name]);
+    return row && this.toExperiment(row);
+  }
+
+  experiments(view: ViewType): Experiment[] {
+    return this.all(
+      `SELECT * FROM experiments WHERE ${stageFilter(view, 'lifecycle_stage')} ORDER BY experiment_id`,
+    ).map((r) => this.toExperiment(r));
+  }
+
+  private toExperiment(row: Row): Experiment {
+    const tags: Record<string, string> = {};
+    for (const t of this.all('SELECT key, value FROM experiment_tags WHERE experiment_id = ?', [
+      row.experiment_id as number,
+    ])) {
+      tags[t.key as string] = t.value as string;
+    }
+    return {
+      experimentId: String(row.experiment_id),
+      name: row.name as string,
+      artifactLocation: row.artifact_location as string,
+      lifecycleStage: row.lifecycle_stage as LifecycleStage,
+      creationTime: row.creation_time as number,
+      lastUpdateTime: row.last_update_time as number,
+      tags,
+    };
+  }
+
+  runCounts(view: ViewType): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const r of this.all(
+      `SELECT experiment_id, count(*) AS n FROM runs WHERE ${stageFilter(view, 'lifecycle_stage')} GROUP BY experiment_id`,
+    )) {
+      out.set(String(r.experiment_id), r.n as number);
+    }
+    return out;
+  }
+
+  // ---- runs
+
+  runInfo(runId: string): (RunInfo & { rid: number }) | undefined {
+    const row = this.one('SELECT * FROM runs WHERE run_uuid = ?', [runId]);
+    return row && toRunInfo(row);
+  }
+
+  runInfosByRid(rids: number[]): (RunInfo & { rid: number })[] {
+    if (rids.length === 0) return [];
+    const rows = this.db.exec(
+      `SELECT * FROM runs WHERE rid IN (${rids.map(() => '?').join(',')})`,
+      rids,
+    )[0];
+    if (!rows) return [];
+    const byRid = new Map<number, RunInfo & { rid: number }>();
+    for (const values of rows.values) {
+      const row: Row = {};
+      rows.columns.forEach((c, i) => (row[c] = values[i]!));
+      const info = toRunInfo(row);
+      byRid.set(info.rid, info);
+    }
+    return rids.map((rid) => byRid.get(rid)!).filter(Boolean);
+  }
+
+  /** Runs of the given search as ordered rids. `sql` comes from compileRunQuery. */
+  runRids(sql: string, params: SqlValue[], limit: number, offset: number): number[] {
+    return this.all(`${sql} LIMIT ? OFFSET ?`, [...params, limit, offset]).map(
+      (r) => r.rid as number,
+    );
+  }
+
+  runIdsWithPrefix(prefix: string, limit: number): string[] {
+    return this.all('SELECT run_uuid FROM runs WHERE substr(run_uuid, 1, ?) = ? LIMIT ?', [
+      prefix.length,
+      prefix,
+      limit,
+    ]).map((r) => r.run_uuid as string);
+  }
+
+  childRunIds(parentRunId: string): string[] {
+    return this.all('SELECT run_uuid FROM runs WHERE parent_run_uuid = ?', [parentRunId]).map(
+      (r) => r.run_uuid as string,
+    );
+  }
+
+  params(rid: number): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const r of this.all('SELECT key, value FROM params WHERE rid = ? ORDER BY key', [rid])) {
+      out[r.key as string] = r.value as string;
+    }
+    return out;
+  }
+
+  param(rid: number, key: string): string | undefined {
+    return this.one('SELECT value FROM params WHERE rid = ? AND key = ?', [rid, key])?.value as
+      string | undefined;
+  }
+
+  tags(rid: number): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const r of this.all('SELECT key, value FROM tags WHERE rid = ? ORDER BY key', [rid])) {
+      out[r.key as string] = r.value as string;
+    }
+    return out;
+  }
+
+  latestMetrics(rid: number): Record<string, MetricSummary> {
+    const out: Record<string, MetricSummary> = {};
+    for (const r of this.all('SELECT * FROM latest_metrics WHERE rid = ? ORDER BY key', [rid])) {
+      out[r.key as string] = {
+        key: r.key as string,
+        value: r.is_nan ? NaN : (r.value as number),
+        timestamp: r.timestamp as number,
+        step: r.step as number,
+        min: (r.min_value as number | null) ?? null,
+        max: (r.max_value as number | null) ?? null,
+        count: r.count as number,
+      };
+    }
+    return out;
+  }
+
+  metricHistory(rid: number, key: string, limit: number, offset: number): MetricPoint[] {
+    return this.all(
+      'SELECT step, timestamp, value, is_nan FROM metrics WHERE rid = ? AND key = ? ORDER BY step, timestamp, rowid LIMIT ? OFFSET ?',
+      [rid, key, limit, offset],
+    ).map((r) => ({
+      key,
+      value: r.is_nan ? NaN : (r.value as number),
+      timestamp: r.timestamp as number,
+      step: r.step as number,
+    }));
+  }
+
+  datasets(rid: number): DatasetInput[] {
+    return this.all('SELECT * FROM datasets WHERE rid = ? ORDER BY id', [rid]).map((r) => ({
+      name: r.name as string,
+      digest: r.digest as string,
+      source: r.source as string,
+      sourceType: r.source_type as string,
+      sizeBytes: (r.size_bytes as number | null) ?? null,
+      rowCount: (r.row_count as number | null) ?? null,
+      context: (r.context as string | null) ?? null,
+      loggedAt: r.logged_at as number,
+    }));
+  }
+
+  checkpoints(rid: number): Checkpoint[] {
+    return this.all('SELECT * FROM checkpoints WHERE rid = ? ORDER BY step, id', [rid]).map(
+      (r) => ({
+        step: r.step as number,
+        artifactPath: r.artifact_path as string,
+        timestamp: r.timestamp as number,
+        metrics: decodeMetrics(r.metrics_json as string),
+      }),
+    );
+  }
+
+  /** Totals for `mlops store check` and the benchmarks. */
+  counts(): { experiments: number; runs: number; metricPoints: number } {
+    const r = this.one(
+      'SELECT (SELECT count(*) FROM experiments) AS e, (SELECT count(*) FROM runs) AS r, (SELECT count(*) FROM metrics) AS m',
+    )!;
+    return { experiments: r.e as number, runs: r.r as number, metricPoints: r.m as number };
+  }
+
+  integrityCheck(): string[] {
+    return this.all('PRAGMA quick_check').map((r) => String(Object.values(r)[0]));
+  }
+}
+
+function toRunInfo(row: Row): RunInfo & { rid: number } {
+  return {
+    rid: row.rid as number,
+    runId: row.run_uuid as string,
+    runName: row.name as string,
+    experimentId: String(row.experiment_id),
+    userId: row.user_id as string,
+    status: row.status as RunStatus,
+    startTime: row.start_time as number,
+    endTime: (row.end_time as number | null) ?? null,
+    lifecycleStage: row.lifecycle_stage as LifecycleStage,
+    artifactUri: row.artifact_uri as string,
+    parentRunId: (row.parent_run_uuid as string | null) ?? null,
+  };
+}

@@ -1,0 +1,540 @@
+// The workspace store: an in-memory sql.js database made durable by a snapshot
+// (`store.db`) and an append-only journal of mutations (`journal-<G>.log`).
+//
+// Writes: take the inter-process lock, replay what other processes appended, check
+// the caller's rules against that fresh state, apply the mutations, append one
+// record and fsync it, release. The cost is the new data, never the database size.
+// Reads: synchronous, from memory. Other processes' writes arrive by tailing the
+// journal (fs.watch plus a 250 ms poll) and raise change events.
+// Compaction (under the lock, when the journal outgrows a share of the snapshot):
+// export the image with generation G+1, fsync, keep the previous image as
+// store.db.prev, rename, start journal-(G+1). Journals older than G are removed; a
+// process that fell that far behind reloads the snapshot.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Database, SqlJsStatic } from 'sql.js';
+import type { Logger } from '../log.ts';
+import { silentLogger } from '../log.ts';
+import { StoreCorruptError, StoreError, StoreVersionError } from './errors.ts';
+import {
+  encodeHeader,
+  encodeRecord,
+  JOURNAL_FORMAT,
+  journalGenerations,
+  journalPath,
+  readJournal,
+  writeFully,
+} from './journal.ts';
+import { acquireWriteLock } from './lock.ts';
+import { emptyChange, MutationApplier, noteChange } from './mutations.ts';
+import type { Mutation, StoreChange } from './mutations.ts';
+import { StoreReader } from './queries.ts';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
+import { loadSqlJs } from './sqlite.ts';
+
+export const SNAPSHOT_FILE = 'store.db';
+export const PREVIOUS_SNAPSHOT_FILE = 'store.db.prev';
+
+export interface StoreOptions {
+  /** The store folder, e.g. `<workspace>/.mlops`. Created on the first write. */
+  dir: string;
+  logger?: Logger;
+  /** Browse only: never takes the lock, never writes. */
+  readOnly?: boolean;
+  /** Follow other processes' writes (default true). A one-shot CLI read turns it off. */
+  watch?: boolean;
+  pollIntervalMs?: number;
+  /** Compact when the journal exceeds max(this, snapshot size / 4). Default 4 MiB. */
+  compactMinBytes?: number;
+}
+
+export interface WriteResult<T> {
+  mutations: Mutation[];
+  result: T;
+}
+
+type Listener = (change: StoreChange) => void;
+
+export class Store {
+  private db!: Database;
+  private applier!: MutationApplier;
+  private generation = 0;
+  private offset = 0;
+  private snapshotBytes = 0;
+  private fd: number | undefined;
+  private fdGeneration = -1;
+  private queue: Promise<unknown> = Promise.resolve();
+  private listeners = new Set<Listener>();
+  private timer: NodeJS.Timeout | undefined;
+  private watcher: fs.FSWatcher | undefined;
+  private closed = false;
+  reader!: StoreReader;
+
+  private constructor(
+    private readonly SQL: SqlJsStatic,
+    readonly dir: string,
+    private readonly options: StoreOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  static async open(options: StoreOptions): Promise<Store> {
+    const SQL = await loadSqlJs();
+    const logger = options.logger ?? silentLogger;
+    const store = new Store(SQL, path.resolve(options.dir), options, logger);
+    const started = performance.now();
+    const migrated = store.load();
+    if (migrated && !options.readOnly) await store.compact();
+    logger.info(
+      `[store] opened ${store.dir} (generation ${store.generation}) in ${Math.round(performance.now() - started)} ms`,
+    );
+    if (options.watch !== false) store.startWatching();
+    return store;
+  }
+
+  get snapshotPath(): string {
+    return path.join(this.dir, SNAPSHOT_FILE);
+  }
+
+  /** Loads the snapshot and replays the journals. Returns true when a migration ran. */
+  private load(): boolean {
+    const { db, generation, migrated, bytes } = openSnapshot(this.SQL, this.dir, this.logger);
+    this.db?.close();
+    this.db = db;
+    this.applier = new MutationApplier(db);
+    this.reader = new StoreReader(db);
+    this.generation = generation;
+    this.snapshotBytes = bytes;
+    this.offset = 0;
+    this.closeJournalFd();
+    this.catchUp(false);
+    return migrated;
+  }
+
+  /** Reads and applies what other processes have appended. */
+  private catchUp(underLock: boolean): StoreChange {
+    const change = emptyChange(true);
+    for (;;) {
+      const file = journalPath(this.dir, this.generation);
+      const later = journalGenerations(this.dir).filter((g) => g > this.generation);
+      const exists = fs.existsSync(file);
+      if (!exists && later.length > 0) {
+        // Our journal was removed by a compaction we did not see: reload.
+        this.logger.info(
+          `[store] journal generation ${this.generation} is gone; reloading the snapshot`,
+        );
+        this.load();
+        change.experiments = true;
+        return change;
+      }
+      const read = readJournal(file, this.offset, SCHEMA_VERSION);
+      if (read.records.length > 0) {
+        this.applyRecords(read.records, change);
+      }
+      this.offset = read.end;
+      if (read.trailing > 0) {
+        if (underLock) this.dropTornTail(file, read.end, read.trailing);
+        else break;
+      }
+      if (later.length === 0) break;
+      if (later[0] !== this.generation + 1) {
+        this.logger.info(`[store] fell behind by several compactions; reloading the snapshot`);
+        this.load();
+        change.experiments = true;
+        return change;
+      }
+      this.generation = later[0];
+      this.offset = 0;
+    }
+    return change;
+  }
+
+  private applyRecords(records: Mutation[][], change: StoreChange): void {
+    this.db.exec('BEGIN');
+    try {
+      for (const record of records) {
+        for (const m of record) {
+          this.applier.apply(m);
+          noteChange(change, m);
+        }
+      }
+      this.db.exec('COMMIT');
+    } catch (e) {
+      this.db.exec('ROLLBACK');
+      throw new StoreCorruptError(
+        `A journal record could not be applied (${(e as Error).message}). The store files were kept as they are; run \`mlops store repair\`.`,
+        journalPath(this.dir, this.generation),
+      );
+    }
+  }
+
+  /** Under the lock, an incomplete last record is the remains of a crashed writer. */
+  private dropTornTail(file: string, end: number, bytes: number): void {
+    const copy = `${file}.torn-${Date.now()}`;
+    const fd = fs.openSync(file, 'r');
+    const buf = Buffer.alloc(bytes);
+    fs.readSync(fd, buf, 0, bytes, end);
+    fs.closeSync(fd);
+    fs.writeFileSync(copy, buf);
+    fs.truncateSync(file, end);
+    this.logger.warn(
+      `[store] dropped an incomplete record (${bytes} bytes) at the end of ${file}, left by a writer that stopped mid-write; ` +
+        `it was never acknowledged. The bytes were kept in ${copy}.`,
+    );
+  }
+
+  /**
+   * Runs `fn` against the latest state of the store under the write lock and makes
+   * the mutations it returns durable. If `fn` throws, nothing is written.
+   */
+  write<T>(fn: (reader: StoreReader) => WriteResult<T>): Promise<T> {
+    if (this.options.readOnly) {
+      return Promise.reject(new StoreError(`The store ${this.dir} is open read-only.`, this.dir));
+    }
+    const next = this.queue.then(() => this.writeNow(fn));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async writeNow<T>(fn: (reader: StoreReader) => WriteResult<T>): Promise<T> {
+    if (this.closed) throw new StoreError(`The store ${this.dir} is closed.`, this.dir);
+    fs.mkdirSync(this.dir, { recursive: true });
+    const release = await acquireWriteLock(this.dir, this.logger);
+    try {
+      const external = this.catchUp(true);
+      this.emit(external);
+      const { mutations, result } = fn(this.reader);
+      if (mutations.length === 0) return result;
+      const change = emptyChange(false);
+      this.db.exec('BEGIN');
+      try {
+        for (const m of mutations) {
+          this.applier.apply(m);
+          noteChange(change, m);
+        }
+        this.append(encodeRecord(mutations));
+        this.db.exec('COMMIT');
+      } catch (e) {
+        this.db.exec('ROLLBACK');
+        throw e;
+      }
+      this.emit(change);
+      const journalBytes = this.offset;
+      if (
+        journalBytes > Math.max(this.options.compactMinBytes ?? 4 << 20, this.snapshotBytes / 4)
+      ) {
+        this.compactLocked();
+      }
+      return result;
+    } finally {
+      await release();
+    }
+  }
+
+  private journalFd(): number {
+    if (this.fd !== undefined && this.fdGeneration === this.generation) return this.fd;
+    this.closeJournalFd();
+    const file = journalPath(this.dir, this.generation);
+    this.fd = fs.openSync(file, 'a');
+    this.fdGeneration = this.generation;
+    if (this.offset === 0) {
+      // A new journal (or one whose header was torn): write the header first.
+      fs.ftruncateSync(this.fd, 0);
+      const header = encodeHeader({
+        format: JOURNAL_FORMAT,
+        schema: SCHEMA_VERSION,
+        generation: this.generation,
+      });
+      writeFully(this.fd, header);
+      fs.fdatasyncSync(this.fd);
+      this.offset = header.length;
+    }
+    return this.fd;
+  }
+
+  private closeJournalFd(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+    this.fdGeneration = -1;
+  }
+
+  private append(record: Buffer): void {
+    const fd = this.journalFd();
+    const before = this.offset;
+    try {
+      writeFully(fd, record);
+      fs.fdatasyncSync(fd);
+    } catch (e) {
+      // Leave no partial record behind: the write was not acknowledged.
+      try {
+        fs.ftruncateSync(fd, before);
+      } catch {
+        // the next writer drops it as a torn tail
+      }
+      throw new StoreError(
+        `Could not write to ${journalPath(this.dir, this.generation)}: ${(e as Error).message}. Nothing was recorded; free disk space or check permissions and retry.`,
+        journalPath(this.dir, this.generation),
+      );
+    }
+    this.offset = before + record.length;
+  }
+
+  /** Folds the journal into a new snapshot. Takes the lock. */
+  async compact(): Promise<void> {
+    if (this.options.readOnly) return;
+    const next = this.queue.then(async () => {
+      fs.mkdirSync(this.dir, { recursive: true });
+      const release = await acquireWriteLock(this.dir, this.logger);
+      try {
+        this.emit(this.catchUp(true));
+        this.compactLocked();
+      } finally {
+        await release();
+      }
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private compactLocked(): void {
+    const started = performance.now();
+    const closing = this.generation;
+    // Every generation between snapshots has a journal file, so a missing one always
+    // means "removed by a compaction" to the processes that tail it.
+    this.journalFd();
+    const nextGeneration = closing + 1;
+    this.db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('generation', ?)", [
+      String(nextGeneration),
+    ]);
+    const image = this.db.export();
+    // export() frees prepared statements and resets pragmas.
+    this.applier.reset();
+    this.reader.reset();
+    this.db.exec('PRAGMA case_sensitive_like = ON');
+    const tmp = path.join(this.dir, `${SNAPSHOT_FILE}.tmp-${process.pid}`);
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      writeFully(fd, Buffer.from(image.buffer, image.byteOffset, image.byteLength));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    // The next journal exists before the snapshot that points at it.
+    const nextJournal = journalPath(this.dir, nextGeneration);
+    const jfd = fs.openSync(nextJournal, 'w');
+    const header = encodeHeader({
+      format: JOURNAL_FORMAT,
+      schema: SCHEMA_VERSION,
+      generation: nextGeneration,
+    });
+    writeFully(jfd, header);
+    fs.fdatasyncSync(jfd);
+    fs.closeSync(jfd);
+    const snapshot = this.snapshotPath;
+    if (fs.existsSync(snapshot)) {
+      const prevTmp = path.join(this.dir, `${PREVIOUS_SNAPSHOT_FILE}.tmp-${process.pid}`);
+      fs.rmSync(prevTmp, { force: true });
+      fs.linkSync(snapshot, prevTmp);
+      fs.renameSync(prevTmp, path.join(this.dir, PREVIOUS_SNAPSHOT_FILE));
+    }
+    fs.renameSync(tmp, snapshot);
+    fsyncDir(this.dir);
+    for (const g of journalGenerations(this.dir)) {
+      if (g < closing) fs.rmSync(journalPath(this.dir, g), { force: true });
+    }
+    this.closeJournalFd();
+    this.generation = nextGeneration;
+    this.offset = header.length;
+    this.snapshotBytes = image.byteLength;
+    this.logger.info(
+      `[store] compacted into generation ${nextGeneration}: ${(image.byteLength / 1048576).toFixed(1)} MB in ${Math.round(performance.now() - started)} ms`,
+    );
+  }
+
+  /** Catches up with other processes now instead of at the next poll. */
+  refresh(): void {
+    if (this.closed) return;
+    try {
+      this.emit(this.catchUp(false));
+    } catch (e) {
+      this.logger.error(e as Error);
+    }
+  }
+
+  private startWatching(): void {
+    const interval = this.options.pollIntervalMs ?? 250;
+    this.timer = setInterval(() => this.refresh(), interval);
+    this.timer.unref();
+    try {
+      fs.mkdirSync(this.dir, { recursive: true });
+      this.watcher = fs.watch(this.dir, { persistent: false }, () => this.refresh());
+      this.watcher.on('error', () => undefined);
+    } catch {
+      // polling alone keeps the one-second promise
+    }
+  }
+
+  onDidChange(listener: Listener): { dispose(): void } {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  private emit(change: StoreChange): void {
+    if (!change.experiments && change.runs.size === 0) return;
+    for (const l of this.listeners) {
+      try {
+        l(change);
+      } catch (e) {
+        this.logger.error(e as Error);
+      }
+    }
+  }
+
+  /** Waits for queued writes, then releases files and memory. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.queue;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.watcher?.close();
+    this.closeJournalFd();
+    this.reader.reset();
+    this.applier.reset();
+    this.db.close();
+    this.listeners.clear();
+  }
+
+  get stats(): { generation: number; journalBytes: number; snapshotBytes: number } {
+    return {
+      generation: this.generation,
+      journalBytes: this.offset,
+      snapshotBytes: this.snapshotBytes,
+    };
+  }
+}
+
+export function fsyncDir(dir: string): void {
+  try {
+    const fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+  } catch {
+    // not supported on every platform; the renames are still atomic
+  }
+}
+
+/** Checks an image's SQLite header: magic and page count against the file size. */
+export function checkSnapshotHeader(file: string, buf: Uint8Array): void {
+  const magic = Buffer.from(buf.buffer, buf.byteOffset, Math.min(16, buf.byteLength)).toString(
+    'latin1',
+  );
+  if (buf.byteLength < 100 || magic !== 'SQLite format 3\u0000') {
+    throw new StoreCorruptError(
+      `${file} is not an MLOps Workbench store (it is not a SQLite database${buf.byteLength < 100 ? `; it holds only ${buf.byteLength} bytes` : ''}). ` +
+        'The file was kept as it is. Run `mlops store repair` to rebuild it from the previous snapshot and the journals (a copy is made first), or restore it from a backup.',
+      file,
+    );
+  }
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const rawPageSize = view.getUint16(16);
+  const pageSize = rawPageSize === 1 ? 65536 : rawPageSize;
+  const pages = view.getUint32(28);
+  const valid = view.getUint32(92) === view.getUint32(24);
+  if (valid && pages > 0 && pages * pageSize !== buf.byteLength) {
+    throw new StoreCorruptError(
+      `${file} is truncated or damaged: its header says ${pages * pageSize} bytes but the file holds ${buf.byteLength}. ` +
+        'The file was kept as it is. Run `mlops store repair` to rebuild it from the previous snapshot and the journals (a copy is made first), or restore it from a backup.',
+      file,
+    );
+  }
+}
+
+interface OpenedSnapshot {
+  db: Database;
+  generation: number;
+  migrated: boolean;
+  bytes: number;
+}
+
+export function openSnapshot(
+  SQL: SqlJsStatic,
+  dir: string,
+  logger: Logger,
+  file = path.join(dir, SNAPSHOT_FILE),
+): OpenedSnapshot {
+  let buf: Buffer | undefined;
+  try {
+    buf = fs.readFileSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new StoreCorruptError(
+        `${file} cannot be read: ${(e as Error).message}. Check its permissions; the file was not changed.`,
+        file,
+      );
+    }
+  }
+  if (!buf) {
+    const gens = journalGenerations(dir);
+    if (gens.length > 0 && gens[0]! > 0) {
+      throw new StoreCorruptError(
+        `${file} is missing, but the journals start at generation ${gens[0]}, so earlier data would be lost. ` +
+          'Restore store.db from a backup, or run `mlops store repair` to rebuild what store.db.prev and the journals hold.',
+        file,
+      );
+    }
+    const db = new SQL.Database();
+    migrate(db, 0);
+    db.exec('PRAGMA case_sensitive_like = ON');
+    return { db, generation: 0, migrated: false, bytes: 0 };
+  }
+  checkSnapshotHeader(file, buf);
+  let db: Database | undefined;
+  try {
+    db = new SQL.Database(buf);
+    const version = db.exec('PRAGMA user_version')[0]?.values[0]?.[0] as number;
+    if (version > SCHEMA_VERSION) {
+      db.close();
+      throw new StoreVersionError(
+        `${file} was written by a newer version of MLOps Workbench (schema ${version}; this version reads up to ${SCHEMA_VERSION}). ` +
+          'Update the extension or the mlops CLI; the store was not changed.',
+        file,
+      );
+    }
+    const generation = Number(
+      db.exec("SELECT value FROM meta WHERE key = 'generation'")[0]?.values[0]?.[0] ?? 0,
+    );
+    const migrated = migrate(db, version);
+    if (migrated)
+      logger.info(`[store] migrated ${file} from schema ${version} to ${SCHEMA_VERSION}`);
+    db.exec('PRAGMA case_sensitive_like = ON');
+    return { db, generation, migrated, bytes: buf.byteLength };
+  } catch (e) {
+    if (e instanceof StoreVersionError) throw e;
+    db?.close();
+    throw new StoreCorruptError(
+      `${file} cannot be opened (${(e as Error).message}). The file was kept as it is. ` +
+        'Run `mlops store repair` to rebuild it from the previous snapshot and the journals (a copy is made first), or restore it from a backup.',
+      file,
+    );
+  }
+}
+
+export function migrate(db: Database, from: number): boolean {
+  let ran = false;
+  for (const m of MIGRATIONS) {
+    if (m.version <= from) continue;
+    db.exec('BEGIN');
+    try {
+      db.exec(m.sql);
+      db.exec(`PRAGMA user_version = ${m.version}`);
+      db.exec('COMMIT');
+    } catch (e) {
+      db.exec('ROLLBACK');
+      throw new Error(`migration ${m.version} (${m.description}) failed: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+    ran = true;
+  }
+  return ran && from > 0;
+}

@@ -1,0 +1,221 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { COMMANDS, main } from '../../src/cli/main.ts';
+import { resolveStoreDir } from '../../src/cli/context.ts';
+import { REPO, removeDir, tempDir } from './helpers.ts';
+
+const dirs: string[] = [];
+after(() => dirs.forEach(removeDir));
+
+interface Result {
+  code: number;
+  out: string;
+  err: string;
+}
+
+async function mlops(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { out: (t) => (out += t), err: (t) => (err += t), env, cwd });
+  return { code, out, err };
+}
+
+function workspace(): string {
+  const d = tempDir('mlops-cli-');
+  dirs.push(d);
+  return d;
+}
+
+describe('mlops CLI', () => {
+  test('a shell-script workflow: start, log everything, end, list, show, search, export', async () => {
+    const ws = workspace();
+    const start = await mlops(ws, [
+      'run',
+      'start',
+      '-e',
+      'mnist',
+      '--name',
+      'baseline',
+      '--tag',
+      'team=nlp',
+      '--no-git',
+    ]);
+    assert.equal(start.code, 0, start.err);
+    const runId = start.out.trim();
+    assert.match(runId, /^[0-9a-f]{32}$/);
+    const env = { MLOPS_RUN_ID: runId };
+    for (const args of [
+      ['log', 'param', 'lr', '0.01'],
+      ['log', 'metric', 'loss', '0.5', '--step', '1'],
+      ['log', 'metric', 'loss', '0.25', '--step', '2'],
+      ['log', 'metric', 'weird', 'nan'],
+      ['log', 'tag', 'stage', 'dev'],
+    ]) {
+      const r = await mlops(ws, args, env);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.err}`);
+    }
+    fs.writeFileSync(path.join(ws, 'data.csv'), 'x,y\n1,2\n3,4\n');
+    const ds = await mlops(ws, ['log', 'dataset', 'data.csv', '--context', 'train', '--json'], env);
+    assert.equal(ds.code, 0, ds.err);
+    assert.equal(JSON.parse(ds.out).rowCount, 2);
+    fs.writeFileSync(path.join(ws, 'model.bin'), 'm');
+    const art = await mlops(ws, ['log', 'artifact', 'model.bin', '--path', 'model'], env);
+    assert.equal(art.out, 'model/model.bin\n');
+    assert.equal((await mlops(ws, ['run', 'end'], env)).code, 0);
+
+    const list = await mlops(ws, ['runs', 'list', '--json']);
+    const runs = JSON.parse(list.out).runs;
+    assert.equal(runs.length, 1);
+    assert.equal(runs[0].info.status, 'FINISHED');
+    assert.equal(runs[0].params.lr, '0.01');
+    assert.equal(runs[0].metrics.loss.value, 0.25);
+    assert.equal(runs[0].metrics.weird.value, 'NaN', 'NaN is printed as a string in JSON');
+    assert.equal(runs[0].tags.team, 'nlp');
+
+    const human = await mlops(ws, ['runs', 'list']);
+    assert.match(human.out, /RUN ID\s+NAME\s+STATUS/);
+    assert.match(human.out, /baseline\s+FINISHED/);
+
+    const show = await mlops(ws, ['runs', 'show', runId.slice(0, 8)]);
+    assert.match(show.out, /Experiment mnist \(1\)/);
+    assert.match(show.out, /loss\s+0\.25\s+0\.25\s+0\.5\s+2\s+2/);
+    assert.match(show.out, /data\.csv/);
+    assert.match(show.out, /model\//);
+
+    const hit = await mlops(ws, [
+      'runs',
+      'search',
+      "metrics.loss < 0.3 and params.lr = '0.01'",
+      '--json',
+    ]);
+    assert.equal(JSON.parse(hit.out).runs.length, 1);
+    const miss = await mlops(ws, ['runs', 'search', 'metrics.loss > 1', '--fail-if-empty']);
+    assert.equal(miss.code, 1, 'an empty search with --fail-if-empty is a failed check');
+
+    const csv = await mlops(ws, ['export', runId, '--format', 'csv']);
+    assert.deepEqual(csv.out.trim().split('\n').slice(0, 3), [
+      'run_id,key,step,timestamp,value',
+      `${runId},loss,1,${csv.out.split('\n')[1]!.split(',')[3]},0.5`,
+      `${runId},loss,2,${csv.out.split('\n')[2]!.split(',')[3]},0.25`,
+    ]);
+    const json = JSON.parse((await mlops(ws, ['export', runId])).out);
+    assert.deepEqual(
+      json.metricHistory.loss.map((p: { value: number }) => p.value),
+      [0.5, 0.25],
+    );
+
+    const exps = JSON.parse((await mlops(ws, ['experiments', 'list', '--json'])).out);
+    assert.deepEqual(
+      exps.map((e: { name: string; runCount: number }) => [e.name, e.runCount]),
+      [
+        ['Default', 0],
+        ['mnist', 1],
+      ],
+    );
+  });
+
+  test('errors: one line on stderr that says what to do, exit 2', async () => {
+    const ws = workspace();
+    const noRun = await mlops(ws, ['log', 'param', 'a', 'b']);
+    assert.equal(noRun.code, 2);
+    assert.match(noRun.err, /^mlops log param: which run\? Pass --run <id>, or set MLOPS_RUN_ID/);
+    assert.equal(noRun.err.trim().split('\n').length, 1);
+
+    const badFlag = await mlops(ws, ['runs', 'list', '--bogus']);
+    assert.equal(badFlag.code, 2);
+    assert.match(badFlag.err, /Unknown option '--bogus'.*mlops runs list --help/);
+
+    const unknown = await mlops(ws, ['frobnicate']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.err, /unknown command 'frobnicate'/);
+
+    const start = await mlops(ws, ['run', 'start', '--no-git']);
+    const env = { MLOPS_RUN_ID: start.out.trim() };
+    await mlops(ws, ['log', 'param', 'lr', '1'], env);
+    const changed = await mlops(ws, ['log', 'param', 'lr', '2'], env);
+    assert.equal(changed.code, 2);
+    assert.match(changed.err, /Param 'lr' .* '1'; it cannot be changed to '2'/);
+
+    const badValue = await mlops(ws, ['log', 'metric', 'loss', 'abc'], env);
+    assert.match(badValue.err, /<value> must be a number, nan, inf or -inf \(got 'abc'\)/);
+
+    const badFilter = await mlops(ws, ['runs', 'search', 'metrics.acc >> 1']);
+    assert.equal(badFilter.code, 2);
+    assert.match(badFilter.err, /column/);
+  });
+
+  test('--help works on every command and lists its usage', async () => {
+    const ws = workspace();
+    for (const c of COMMANDS) {
+      const r = await mlops(ws, [...c.name.split(' '), '--help']);
+      assert.equal(r.code, 0, c.name);
+      assert.ok(r.out.includes(`Usage: ${c.usage}`), c.name);
+      assert.match(r.out, /--store <dir>/);
+    }
+    const top = await mlops(ws, ['--help']);
+    for (const c of COMMANDS) assert.ok(top.out.includes(c.name), c.name);
+  });
+
+  test('store location: --store, then MLOPS_STORE, then the nearest .mlops upwards', () => {
+    const ws = workspace();
+    const nested = path.join(ws, 'a', 'b');
+    fs.mkdirSync(nested, { recursive: true });
+    assert.equal(resolveStoreDir(undefined, {}, nested), path.join(nested, '.mlops'));
+    fs.mkdirSync(path.join(ws, '.mlops'));
+    assert.equal(resolveStoreDir(undefined, {}, nested), path.join(ws, '.mlops'));
+    assert.equal(resolveStoreDir(undefined, { MLOPS_STORE: '/x/y' }, nested), '/x/y');
+    assert.equal(resolveStoreDir('rel', { MLOPS_STORE: '/x/y' }, nested), path.join(nested, 'rel'));
+  });
+
+  test('store check and repair: a damaged store is reported (exit 1), repaired from its backups', async () => {
+    const ws = workspace();
+    const start = await mlops(ws, ['run', 'start', '--no-git']);
+    const env = { MLOPS_RUN_ID: start.out.trim() };
+    await mlops(ws, ['log', 'metric', 'm', '1'], env);
+    await mlops(ws, ['store', 'compact']);
+    await mlops(ws, ['log', 'metric', 'm', '2', '--step', '1'], env);
+    await mlops(ws, ['store', 'compact']);
+    await mlops(ws, ['log', 'metric', 'm', '3', '--step', '2'], env);
+    const db = path.join(ws, '.mlops', 'store.db');
+    fs.writeFileSync(db, 'garbage'.repeat(100));
+    const check = await mlops(ws, ['store', 'check']);
+    assert.equal(check.code, 1);
+    assert.match(check.out, /problem: .*store\.db is not an MLOps Workbench store/);
+    const list = await mlops(ws, ['runs', 'list']);
+    assert.equal(list.code, 2);
+    assert.match(list.err, /store\.db is not an MLOps Workbench store.*mlops store repair/);
+    const repair = await mlops(ws, ['store', 'repair', '--json']);
+    assert.equal(repair.code, 0, repair.out + repair.err);
+    const report = JSON.parse(repair.out);
+    assert.equal(report.base, 'store.db.prev');
+    assert.equal(
+      fs.readFileSync(path.join(report.backupDir, 'store.db'), 'utf8'),
+      'garbage'.repeat(100),
+      'the damaged file was kept',
+    );
+    const after = JSON.parse((await mlops(ws, ['runs', 'show', env.MLOPS_RUN_ID, '--json'])).out);
+    assert.equal(after.metrics.m.count, 3, 'every point is back');
+    assert.equal((await mlops(ws, ['store', 'check'])).code, 0);
+  });
+
+  test('the bundled binary runs (dist/cli.js)', () => {
+    const ws = workspace();
+    const bin = path.join(REPO, 'dist', 'cli.js');
+    assert.ok(fs.existsSync(bin), 'npm test builds dist/ first');
+    const r = spawnSync(process.execPath, [bin, 'run', 'start', '--no-git', '--json'], {
+      cwd: ws,
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).status, 'RUNNING');
+    const bad = spawnSync(process.execPath, [bin, 'runs', 'show', 'nope'], {
+      cwd: ws,
+      encoding: 'utf8',
+    });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /No run with id nope/);
+  });
+});
