@@ -18,7 +18,7 @@ import {
 import { acquireWriteLock } from './lock.ts';
 import { MutationApplier } from './mutations.ts';
 import { SCHEMA_VERSION } from './schema.ts';
-import { loadSqlJs } from './sqlite.ts';
+import { configureDatabase, loadSqlJs } from './sqlite.ts';
 import { fsyncDir, migrate, openSnapshot, PREVIOUS_SNAPSHOT_FILE, SNAPSHOT_FILE } from './store.ts';
 
 export interface RepairReport {
@@ -79,7 +79,7 @@ export async function repairStore(
     if (!db) {
       db = new SQL.Database();
       migrate(db, 0);
-      db.exec('PRAGMA case_sensitive_like = ON');
+      configureDatabase(db);
       generation = gens[0] ?? 0;
     }
     const missingGenerations: number[] = [];

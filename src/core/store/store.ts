@@ -31,7 +31,7 @@ import { emptyChange, MutationApplier, noteChange } from './mutations.ts';
 import type { Mutation, StoreChange } from './mutations.ts';
 import { StoreReader } from './queries.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
-import { loadSqlJs } from './sqlite.ts';
+import { configureDatabase, loadSqlJs } from './sqlite.ts';
 
 export const SNAPSHOT_FILE = 'store.db';
 export const PREVIOUS_SNAPSHOT_FILE = 'store.db.prev';
@@ -310,7 +310,7 @@ export class Store {
     // export() frees prepared statements and resets pragmas.
     this.applier.reset();
     this.reader.reset();
-    this.db.exec('PRAGMA case_sensitive_like = ON');
+    configureDatabase(this.db);
     const tmp = path.join(this.dir, `${SNAPSHOT_FILE}.tmp-${process.pid}`);
     const fd = fs.openSync(tmp, 'w');
     try {
@@ -484,7 +484,7 @@ export function openSnapshot(
     }
     const db = new SQL.Database();
     migrate(db, 0);
-    db.exec('PRAGMA case_sensitive_like = ON');
+    configureDatabase(db);
     return { db, generation: 0, migrated: false, bytes: 0 };
   }
   checkSnapshotHeader(file, buf);
@@ -506,7 +506,7 @@ export function openSnapshot(
     const migrated = migrate(db, version);
     if (migrated)
       logger.info(`[store] migrated ${file} from schema ${version} to ${SCHEMA_VERSION}`);
-    db.exec('PRAGMA case_sensitive_like = ON');
+    configureDatabase(db);
     return { db, generation, migrated, bytes: buf.byteLength };
   } catch (e) {
     if (e instanceof StoreVersionError) throw e;

@@ -14,8 +14,12 @@ export const MAX_SEARCH_RESULTS = 50_000;
 
 const KEY_CHARS = /^[A-Za-z0-9_\-. /]+$/;
 
+// Keys already checked; a training loop logs the same few keys many times.
+const validKeys = new Set<string>();
+
 /** Checks a metric, param or tag key; `kind` names it in the message. */
 export function checkKey(kind: 'metric' | 'param' | 'tag', key: unknown): string {
+  if (typeof key === 'string' && validKeys.has(key)) return key;
   if (typeof key !== 'string' || key.length === 0) {
     throw new ValidationError(
       `A ${kind} key must be a non-empty string (got ${JSON.stringify(key)}).`,
@@ -37,6 +41,7 @@ export function checkKey(kind: 'metric' | 'param' | 'tag', key: unknown): string
       `The ${kind} key '${key}' is not a valid relative path: it may not start with '/' or contain '.' or '..' segments.`,
     );
   }
+  if (validKeys.size < 10_000) validKeys.add(key);
   return key;
 }
 
