@@ -722,8 +722,9 @@ export class Tracking {
     const rids = this.reader.runRids(query.sql, query.params, maxResults + 1, offset);
     const more = rids.length > maxResults;
     const page = this.reader.runInfosByRid(rids.slice(0, maxResults));
+    const details = this.reader.runDetails(page.map((info) => info.rid));
     return {
-      items: page.map((info) => this.hydrate(info)),
+      items: page.map(({ rid, ...info }) => ({ info, ...details.get(rid)! })),
       nextPageToken: more ? encodePageToken(offset + maxResults) : undefined,
     };
   }
