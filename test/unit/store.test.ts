@@ -42,8 +42,9 @@ async function seeded(dir: string, compactMinBytes?: number): Promise<{ runId: s
 describe('store persistence', () => {
   test('acknowledged writes survive a reopen, and the store folder is created on first write', async () => {
     const dir = storeDir();
-    const t0 = await Tracking.open({ dir, watch: false });
-    assert.equal(fs.existsSync(dir), false, 'opening to read creates nothing');
+    const t0 = await Tracking.open({ dir, pollIntervalMs: 20 });
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(fs.existsSync(dir), false, 'opening and following a store creates nothing');
     assert.deepEqual(t0.listExperiments(), []);
     await t0.close();
     const { runId } = await seeded(dir);

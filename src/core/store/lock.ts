@@ -54,6 +54,69 @@ function breakIfOwnerDead(lockPath: string, logger: Logger): boolean {
   return true;
 }
 
+/**
+ * The fs proper-lockfile uses, with two changes so that a process killed at any
+ * moment leaves either no lock or a lock that names it (and is then taken over at
+ * once): the lock folder appears by an atomic rename with its owner file already
+ * inside, and disappears by an atomic rename before it is deleted.
+ */
+let sequence = 0;
+
+function lockFs(ownerText: string) {
+  const retire = (p: string): string => {
+    const tomb = `${p}.released-${process.pid}-${Date.now()}`;
+    fs.renameSync(p, tomb);
+    return tomb;
+  };
+  return {
+    ...fs,
+    mkdir(p: string, cb: (err: NodeJS.ErrnoException | null) => void): void {
+      // Build the folder with its owner file aside, then rename it into place: a
+      // rename onto an existing (non-empty) lock fails, so this is still "create
+      // if absent", and the lock never exists without its owner.
+      const fresh = `${p}.new-${process.pid}-${++sequence}`;
+      let error: NodeJS.ErrnoException | null = null;
+      try {
+        fs.mkdirSync(fresh);
+        fs.writeFileSync(path.join(fresh, OWNER_FILE), ownerText);
+        fs.renameSync(fresh, p);
+      } catch (e) {
+        fs.rmSync(fresh, { recursive: true, force: true });
+        error = e as NodeJS.ErrnoException;
+        if (error.code === 'ENOTEMPTY')
+          error = Object.assign(new Error(error.message), { code: 'EEXIST' });
+      }
+      process.nextTick(() => cb(error));
+    },
+    rmdir(p: string, cb: (err: NodeJS.ErrnoException | null) => void): void {
+      let tomb: string;
+      try {
+        tomb = retire(p);
+      } catch (e) {
+        process.nextTick(() => cb(e as NodeJS.ErrnoException));
+        return;
+      }
+      fs.rm(tomb, { recursive: true, force: true }, cb);
+    },
+    rmdirSync(p: string): void {
+      fs.rmSync(retire(p), { recursive: true, force: true });
+    },
+  };
+}
+
+/** Removes lock folders retired by processes killed before they deleted them. */
+function sweepRetired(dir: string): void {
+  try {
+    for (const name of fs.readdirSync(dir)) {
+      if (name.startsWith('write.lock.released-') || name.startsWith('write.lock.new-')) {
+        fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+      }
+    }
+  } catch {
+    // best effort
+  }
+}
+
 export async function acquireWriteLock(
   dir: string,
   logger: Logger,
@@ -61,36 +124,27 @@ export async function acquireWriteLock(
 ): Promise<() => Promise<void>> {
   const lockPath = path.join(dir, 'write.lock');
   const started = Date.now();
+  const fsWithOwner = lockFs(`${os.hostname()}\n${process.pid}`);
   for (;;) {
     try {
-      const release = await lockfile.lock(dir, {
+      return await lockfile.lock(dir, {
         lockfilePath: lockPath,
         realpath: false,
         stale: LOCK_STALE_MS,
         update: LOCK_STALE_MS / 4,
         retries: { retries: 8, factor: 1.5, minTimeout: 1, maxTimeout: 50 },
+        fs: fsWithOwner,
         onCompromised: (err) =>
           logger.error(
             `[store] the write lock ${lockPath} was taken over while held: ${err.message}`,
           ),
       });
-      const ownerPath = path.join(lockPath, OWNER_FILE);
-      fs.writeFileSync(ownerPath, `${os.hostname()}\n${process.pid}`);
-      return async () => {
-        fs.rmSync(ownerPath, { force: true });
-        await release();
-      };
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOTEMPTY') {
-        // proper-lockfile found the lock stale but could not rmdir it: it holds
-        // the owner file of a process that died (on another host).
-        fs.rmSync(lockPath, { recursive: true, force: true });
-        logger.warn(`[store] removed the stale write lock ${lockPath}`);
+      if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
+      if (breakIfOwnerDead(lockPath, logger)) {
+        sweepRetired(dir);
         continue;
       }
-      if (code !== 'ELOCKED') throw e;
-      if (breakIfOwnerDead(lockPath, logger)) continue;
       if (Date.now() - started > waitMs) {
         throw new StoreError(
           `The store is locked for writing by another process (${lockPath}) and stayed locked for ${Math.round(waitMs / 1000)} s. ` +

@@ -363,12 +363,23 @@ export class Store {
 
   private startWatching(): void {
     const interval = this.options.pollIntervalMs ?? 250;
-    this.timer = setInterval(() => this.refresh(), interval);
+    this.timer = setInterval(() => {
+      this.watchFolder();
+      this.refresh();
+    }, interval);
     this.timer.unref();
+    this.watchFolder();
+  }
+
+  /** fs.watch once the folder exists (reading never creates it); the poll is the fallback. */
+  private watchFolder(): void {
+    if (this.watcher || this.closed || !fs.existsSync(this.dir)) return;
     try {
-      fs.mkdirSync(this.dir, { recursive: true });
       this.watcher = fs.watch(this.dir, { persistent: false }, () => this.refresh());
-      this.watcher.on('error', () => undefined);
+      this.watcher.on('error', () => {
+        this.watcher?.close();
+        this.watcher = undefined;
+      });
     } catch {
       // polling alone keeps the one-second promise
     }
