@@ -5,10 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Tracking } from '../core/tracking/tracking.ts';
 import { setSqlWasmPath } from '../core/store/sqlite.ts';
-
-export const COMMAND_IDS = {
-  showStoreSummary: 'mlops.showStoreSummary',
-} as const;
+import { COMMAND_IDS } from './commandIds.ts';
 
 function storeDir(): string | undefined {
   const configured = vscode.workspace.getConfiguration('mlops').get<string>('storePath');
