@@ -62,8 +62,10 @@ async function main() {
   const experiment = await tracking.getOrCreateExperiment('moons-logreg');
   const epochs = 40;
   for (const [i, lr] of [0.01, 0.05, 0.2, 1.0].entries()) {
+    const start = Date.now() - (4 - i) * 3_600_000;
     const run = await tracking.createRun({
       experimentId: experiment.experimentId,
+      startTime: start,
       runName: `lr-${lr}`,
       sourceName: 'train.mjs',
       tags: { model: 'logistic-regression', sweep: 'lr' },
@@ -74,7 +76,6 @@ async function main() {
     await tracking.logDataset(run.runId, trainFile, { name: 'train', context: 'train' });
     await tracking.logDataset(run.runId, valFile, { name: 'val', context: 'eval' });
     const w = [0, 0, 0];
-    const start = Date.now() - (4 - i) * 3_600_000;
     for (let epoch = 0; epoch < epochs; epoch++) {
       for (const [x, y, label] of train) {
         const g = sigmoid(w[0] * x + w[1] * y + w[2]) - label;

@@ -1,16 +1,5 @@
 // Human-readable output for the CLI: aligned tables, metric values, times.
 
-export function formatNumber(v: number | null | undefined): string {
-  if (v === null || v === undefined) return '';
-  if (Number.isNaN(v)) return 'NaN';
-  if (!Number.isFinite(v)) return v > 0 ? 'Infinity' : '-Infinity';
-  if (Number.isInteger(v)) return String(v);
-  const abs = Math.abs(v);
-  return abs !== 0 && (abs < 1e-4 || abs >= 1e6)
-    ? v.toExponential(4)
-    : String(Number(v.toPrecision(6)));
-}
-
 export function formatTime(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '';
   return new Date(ms)

@@ -12,12 +12,23 @@ test('package.json contributes exactly the commands the extension registers', ()
     .map((c) => c.command)
     .sort();
   assert.deepEqual(contributed, Object.values(COMMAND_IDS).sort());
-  const source = fs.readFileSync(path.join(REPO, 'src', 'extension', 'extension.ts'), 'utf8');
+  const dir = path.join(REPO, 'src', 'extension', 'commands');
+  const source = fs
+    .readdirSync(dir)
+    .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
+    .join('\n');
   for (const key of Object.keys(COMMAND_IDS)) {
-    assert.ok(
-      source.includes(`COMMAND_IDS.${key}`),
-      `COMMAND_IDS.${key} is registered in extension.ts`,
-    );
+    const registered = new RegExp(`registerCommand\\(\\s*COMMAND_IDS\\.${key}\\b`);
+    assert.match(source, registered, `COMMAND_IDS.${key} is registered`);
+  }
+});
+
+test('menus and palette entries name only declared commands', () => {
+  const ids = new Set(Object.values(COMMAND_IDS) as string[]);
+  for (const [menu, entries] of Object.entries(
+    manifest.contributes.menus as Record<string, { command: string }[]>,
+  )) {
+    for (const e of entries) assert.ok(ids.has(e.command), `${menu}: ${e.command}`);
   }
 });
 
@@ -35,6 +46,7 @@ test('the .vsix allowlist ships the bundles and the wasm, nothing else by defaul
     .split('\n')
     .filter((l) => l && !l.startsWith('#'));
   assert.equal(lines[0], '**');
-  for (const f of ['!dist/extension.js', '!dist/cli.js', '!dist/sql-wasm.wasm'])
+  for (const f of ['!dist/extension.js', '!dist/cli.js', '!dist/sql-wasm.wasm', '!media/**']) {
     assert.ok(lines.includes(f), f);
+  }
 });

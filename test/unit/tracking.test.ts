@@ -106,6 +106,18 @@ describe('runs', () => {
     assert.equal(t.getRun(child.runId).tags['mlflow.parentRunId'], run.runId);
     assert.deepEqual(t.childRunIds(run.runId), [child.runId]);
     await assert.rejects(t.createRun({ parentRunId: 'nope' }), NotFoundError);
+    assert.deepEqual(
+      t.searchRuns({ parentRunId: null }).items.map((r) => r.info.runId),
+      [run.runId],
+      'top-level runs only',
+    );
+    assert.deepEqual(
+      t.searchRuns({ parentRunId: run.runId }).items.map((r) => r.info.runId),
+      [child.runId],
+    );
+    assert.equal(t.countRuns(), 2);
+    assert.equal(t.countRuns({ parentRunId: null }), 1);
+    assert.equal(t.countRuns({ filter: "attributes.run_name = 'first'" }), 1);
     now = 5000;
     const ended = await t.endRun(run.runId, 'FAILED');
     assert.equal(ended.status, 'FAILED');

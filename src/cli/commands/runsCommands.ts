@@ -4,7 +4,8 @@ import type { ViewType } from '../../core/tracking/model.ts';
 import type { Tracking } from '../../core/tracking/tracking.ts';
 import type { CommandContext, CommandSpec } from '../context.ts';
 import { EXIT_CHECK_FAILED, EXIT_OK } from '../context.ts';
-import { formatDuration, formatNumber, formatTime, table } from '../format.ts';
+import { formatDuration, formatTime, table } from '../format.ts';
+import { formatMetricValue } from '../../shared/format.ts';
 import { findExperiment, runArg, runJson, runTable } from './shared.ts';
 
 const SEARCH_OPTIONS = {
@@ -81,9 +82,9 @@ function showRun(t: Tracking, runId: string): string {
         ['KEY', 'LATEST', 'MIN', 'MAX', 'STEP', 'POINTS'],
         metrics.map((m) => [
           m.key,
-          formatNumber(m.value),
-          formatNumber(m.min),
-          formatNumber(m.max),
+          formatMetricValue(m.value),
+          formatMetricValue(m.min),
+          formatMetricValue(m.max),
           String(m.step),
           String(m.count),
         ]),
@@ -134,7 +135,7 @@ function showRun(t: Tracking, runId: string): string {
           String(c.step),
           c.artifactPath,
           Object.entries(c.metrics)
-            .map(([k, v]) => `${k}=${formatNumber(v)}`)
+            .map(([k, v]) => `${k}=${formatMetricValue(v)}`)
             .join(' '),
         ]),
       );

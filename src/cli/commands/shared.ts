@@ -5,7 +5,8 @@ import { NotFoundError } from '../../core/store/errors.ts';
 import type { Experiment, Run } from '../../core/tracking/model.ts';
 import type { Tracking } from '../../core/tracking/tracking.ts';
 import type { CommandContext } from '../context.ts';
-import { formatDuration, formatNumber, formatTime, table } from '../format.ts';
+import { formatDuration, formatTime, table } from '../format.ts';
+import { formatMetricValue } from '../../shared/format.ts';
 
 export function findExperiment(t: Tracking, ref: string): Experiment {
   if (/^\d+$/.test(ref)) {
@@ -50,7 +51,7 @@ export function runTable(runs: Run[]): string {
       r.info.status,
       formatTime(r.info.startTime),
       formatDuration(r.info.startTime, r.info.endTime),
-      ...metricKeys.map((k) => formatNumber(r.metrics[k]?.value)),
+      ...metricKeys.map((k) => formatMetricValue(r.metrics[k]?.value)),
     ]),
   );
 }

@@ -140,6 +140,10 @@ export class StoreReader {
     );
   }
 
+  countRids(sql: string, params: SqlValue[]): number {
+    return Number(this.all(`SELECT count(*) AS n FROM (${sql})`, params)[0]?.n ?? 0);
+  }
+
   runIdsWithPrefix(prefix: string, limit: number): string[] {
     return this.all('SELECT run_uuid FROM runs WHERE substr(run_uuid, 1, ?) = ? LIMIT ?', [
       prefix.length,

@@ -11,6 +11,7 @@ import { AlreadyExistsError, NotFoundError, ValidationError } from '../store/err
 import type { MetricPointTuple, Mutation, StoreChange, TagValue } from '../store/mutations.ts';
 import type { StoreReader } from '../store/queries.ts';
 import { compileRunQuery } from '../store/runSearchSql.ts';
+import type { SqlParam } from '../store/runSearchSql.ts';
 import { Store } from '../store/store.ts';
 import type { StoreOptions } from '../store/store.ts';
 import { copyArtifact, listArtifactEntries, resolveInside } from './artifacts.ts';
@@ -85,6 +86,8 @@ export interface SearchRunsOptions {
   maxResults?: number;
   pageToken?: string;
   viewType?: ViewType;
+  /** Only runs nested under this run; `null`: only top-level runs. */
+  parentRunId?: string | null;
 }
 
 function tagList(tags: Record<string, string> | undefined): TagValue[] {
@@ -696,6 +699,30 @@ export class Tracking {
 
   // ---------------------------------------------------------------- search
 
+  private compileSearch(options: SearchRunsOptions): { sql: string; params: SqlParam[] } {
+    const ids = (options.experimentIds ?? []).map(parseExperimentId);
+    const view = options.viewType ?? 'ACTIVE_ONLY';
+    const clauses: string[] = [];
+    const params: SqlParam[] = [];
+    if (ids.length > 0) {
+      clauses.push(`r.experiment_id IN (${ids.map(() => '?').join(',')})`);
+      params.push(...ids);
+    }
+    if (view !== 'ALL') {
+      clauses.push(`r.lifecycle_stage = '${view === 'DELETED_ONLY' ? 'deleted' : 'active'}'`);
+    }
+    if (options.parentRunId === null) clauses.push('r.parent_run_uuid IS NULL');
+    else if (options.parentRunId !== undefined) {
+      clauses.push('r.parent_run_uuid = ?');
+      params.push(options.parentRunId);
+    }
+    return compileRunQuery({
+      filter: parseRunFilter(options.filter ?? ''),
+      orderBy: parseOrderBy(options.orderBy ?? []),
+      scope: { where: clauses.join(' AND ') || '1 = 1', params },
+    });
+  }
+
   searchRuns(options: SearchRunsOptions = {}): Page<Run> {
     const maxResults = options.maxResults ?? 1000;
     if (!Number.isSafeInteger(maxResults) || maxResults < 1 || maxResults > MAX_SEARCH_RESULTS) {
@@ -703,21 +730,7 @@ export class Tracking {
         `maxResults must be between 1 and ${MAX_SEARCH_RESULTS} (got ${maxResults}).`,
       );
     }
-    const ids = (options.experimentIds ?? []).map(parseExperimentId);
-    const view = options.viewType ?? 'ACTIVE_ONLY';
-    const clauses: string[] = [];
-    const scopeParams: number[] = [];
-    if (ids.length > 0) {
-      clauses.push(`r.experiment_id IN (${ids.map(() => '?').join(',')})`);
-      scopeParams.push(...ids);
-    }
-    if (view !== 'ALL')
-      clauses.push(`r.lifecycle_stage = '${view === 'DELETED_ONLY' ? 'deleted' : 'active'}'`);
-    const query = compileRunQuery({
-      filter: parseRunFilter(options.filter ?? ''),
-      orderBy: parseOrderBy(options.orderBy ?? []),
-      scope: { where: clauses.join(' AND ') || '1 = 1', params: scopeParams },
-    });
+    const query = this.compileSearch(options);
     const offset = decodePageToken(options.pageToken);
     const rids = this.reader.runRids(query.sql, query.params, maxResults + 1, offset);
     const more = rids.length > maxResults;
@@ -727,6 +740,12 @@ export class Tracking {
       items: page.map(({ rid, ...info }) => ({ info, ...details.get(rid)! })),
       nextPageToken: more ? encodePageToken(offset + maxResults) : undefined,
     };
+  }
+
+  /** How many runs a search matches (for "Load more (100 of 2,345)"). */
+  countRuns(options: Omit<SearchRunsOptions, 'orderBy' | 'maxResults' | 'pageToken'> = {}): number {
+    const query = this.compileSearch(options);
+    return this.reader.countRids(query.sql, query.params);
   }
 
   childRunIds(parentRunId: string): string[] {

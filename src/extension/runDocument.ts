@@ -1,0 +1,44 @@
+// Read-only run details: `mlops-run:/<run id>.md` renders a run as Markdown and
+// updates while the run changes.
+
+import * as vscode from 'vscode';
+import { renderRunMarkdown } from './runReport.ts';
+import { Disposable } from './disposable.ts';
+import type { WorkspaceStore } from './workspaceStore.ts';
+
+export const RUN_SCHEME = 'mlops-run';
+
+export function runDocumentUri(runId: string, runName: string): vscode.Uri {
+  return vscode.Uri.from({
+    scheme: RUN_SCHEME,
+    path: `/${runName.replace(/[/\\]/g, '_')}.md`,
+    query: runId,
+  });
+}
+
+export class RunDocumentProvider extends Disposable implements vscode.TextDocumentContentProvider {
+  private readonly changed = this.register(new vscode.EventEmitter<vscode.Uri>());
+  readonly onDidChange = this.changed.event;
+
+  constructor(private readonly store: WorkspaceStore) {
+    super();
+    this.register(vscode.workspace.registerTextDocumentContentProvider(RUN_SCHEME, this));
+    this.register(
+      store.onDidChange((change) => {
+        for (const doc of vscode.workspace.textDocuments) {
+          if (doc.uri.scheme === RUN_SCHEME && (!change || change.runs.has(doc.uri.query)))
+            this.changed.fire(doc.uri);
+        }
+      }),
+    );
+  }
+
+  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+    const t = await this.store.get();
+    try {
+      return renderRunMarkdown(t, uri.query);
+    } catch (e) {
+      return `# Run ${uri.query}\n\n${(e as Error).message}\n`;
+    }
+  }
+}

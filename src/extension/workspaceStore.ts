@@ -1,0 +1,158 @@
+// The workspace's store as the extension sees it: where it is (setting, else
+// `.mlops` in the first folder), opened on first use, read-only until the
+// workspace is trusted, reopened when the setting or trust changes. Raises one
+// debounced change event for writes by this or any other process.
+
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { StoreChange } from '../core/store/mutations.ts';
+import { Tracking } from '../core/tracking/tracking.ts';
+import { Disposable } from './disposable.ts';
+
+export type StoreState = 'noFolder' | 'loading' | 'empty' | 'ready' | 'error';
+
+export class WorkspaceStore extends Disposable {
+  private opening: Promise<Tracking> | undefined;
+  private tracking: Tracking | undefined;
+  private storeListener: { dispose(): void } | undefined;
+  private debounce: NodeJS.Timeout | undefined;
+  private pending: StoreChange | undefined;
+  private readonly changed = this.register(new vscode.EventEmitter<StoreChange | undefined>());
+  private _state: StoreState = 'loading';
+  private _error: Error | undefined;
+
+  /** Fires (at most every 100 ms) after the store changed; undefined = reloaded. */
+  readonly onDidChange = this.changed.event;
+
+  constructor(private readonly log: vscode.LogOutputChannel) {
+    super();
+    this.register(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('mlops.storePath'))
+          void this.reopen('the mlops.storePath setting changed');
+      }),
+    );
+    this.register(
+      vscode.workspace.onDidGrantWorkspaceTrust(
+        () => void this.reopen('the workspace is now trusted'),
+      ),
+    );
+    this.register(
+      vscode.workspace.onDidChangeWorkspaceFolders(
+        () => void this.reopen('the workspace folders changed'),
+      ),
+    );
+    this.register({ dispose: () => void this.close() });
+  }
+
+  get state(): StoreState {
+    return this._state;
+  }
+
+  get error(): Error | undefined {
+    return this._error;
+  }
+
+  get readOnly(): boolean {
+    return !vscode.workspace.isTrusted;
+  }
+
+  /** The store folder, or undefined without a workspace folder. */
+  get dir(): string | undefined {
+    const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const configured = vscode.workspace.getConfiguration('mlops').get<string>('storePath')?.trim();
+    if (configured) return path.resolve(root ?? '', configured);
+    return root ? path.join(root, '.mlops') : undefined;
+  }
+
+  /** The open store; opens it on first use. Throws what opening threw. */
+  get(): Promise<Tracking> {
+    if (this.tracking) return Promise.resolve(this.tracking);
+    this.opening ??= this.open().finally(() => (this.opening = undefined));
+    return this.opening;
+  }
+
+  /** The store if it is open already (for synchronous tree reads). */
+  get current(): Tracking | undefined {
+    return this.tracking;
+  }
+
+  private async open(): Promise<Tracking> {
+    const dir = this.dir;
+    if (!dir) {
+      this.setState('noFolder');
+      throw new Error('Open a folder to use its MLOps store.');
+    }
+    const started = performance.now();
+    try {
+      const tracking = await Tracking.open({
+        dir,
+        readOnly: this.readOnly,
+        logger: this.log,
+        codeRoot: path.dirname(dir),
+      });
+      this.tracking = tracking;
+      this._error = undefined;
+      this.storeListener = tracking.onDidChange((change) => this.queue(change));
+      this.updateEmptiness();
+      this.log.info(
+        `[extension] store ${dir} open${this.readOnly ? ' read-only (untrusted workspace)' : ''} in ${Math.round(performance.now() - started)} ms`,
+      );
+      return tracking;
+    } catch (e) {
+      this._error = e as Error;
+      this.log.error(e as Error);
+      this.setState('error');
+      throw e;
+    }
+  }
+
+  private updateEmptiness(): void {
+    const t = this.tracking;
+    if (!t) return;
+    const counts = t.store.reader.counts();
+    this.setState(counts.runs === 0 && counts.experiments <= 1 ? 'empty' : 'ready');
+  }
+
+  private setState(state: StoreState): void {
+    this._state = state;
+    void vscode.commands.executeCommand('setContext', 'mlops.storeState', state);
+  }
+
+  private queue(change: StoreChange): void {
+    if (!this.pending) this.pending = change;
+    else {
+      this.pending.experiments ||= change.experiments;
+      for (const r of change.runs) this.pending.runs.add(r);
+      for (const r of change.metrics) this.pending.metrics.add(r);
+    }
+    this.debounce ??= setTimeout(() => {
+      this.debounce = undefined;
+      const c = this.pending;
+      this.pending = undefined;
+      this.updateEmptiness();
+      this.changed.fire(c);
+    }, 100);
+  }
+
+  async reopen(reason: string): Promise<void> {
+    this.log.info(`[extension] reopening the store: ${reason}`);
+    await this.close();
+    try {
+      await this.get();
+    } catch {
+      // state and error are set; the views show them
+    }
+    this.changed.fire(undefined);
+  }
+
+  private async close(): Promise<void> {
+    const t = this.tracking;
+    this.tracking = undefined;
+    this.storeListener?.dispose();
+    this.storeListener = undefined;
+    if (this.debounce) clearTimeout(this.debounce);
+    this.debounce = undefined;
+    await t?.close();
+  }
+}
