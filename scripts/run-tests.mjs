@@ -1,11 +1,12 @@
-// Runs the unit tests with Node's built-in test runner (Node 20 has no glob for
-// --test, so the files are listed here). Usage: node scripts/run-tests.mjs [dir]
+// Runs tests with Node's built-in test runner, in one run so that it ends with one
+// pass/fail summary (Node 20 has no glob for --test, so the files are listed here).
+// Usage: node scripts/run-tests.mjs [dir...]   (default: test/unit)
 
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-const root = process.argv[2] ?? 'test/unit';
+const roots = process.argv.length > 2 ? process.argv.slice(2) : ['test/unit'];
 const files = [];
 const walk = (dir) => {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -14,10 +15,10 @@ const walk = (dir) => {
     else if (/\.test\.(ts|mjs)$/.test(e.name)) files.push(full);
   }
 };
-walk(root);
+for (const root of roots) walk(root);
 files.sort();
 if (files.length === 0) {
-  console.error(`no test files under ${root}`);
+  console.error(`no test files under ${roots.join(', ')}`);
   process.exit(1);
 }
 const result = spawnSync(

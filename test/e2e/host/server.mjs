@@ -20,6 +20,10 @@ const DEFAULT_SETTINGS = {
   'extensions.ignoreRecommendations': true,
   'security.workspace.trust.enabled': false,
   'git.enabled': false,
+  // Keep the chat panel and AI hints out of the screenshots and the keyboard focus.
+  'chat.disableAIFeatures': true,
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
+  'workbench.editor.empty.hint': 'hidden',
 };
 
 /** Folders of one server's state; everything code-server and VS Code write goes here. */
@@ -52,12 +56,21 @@ function prepareState(stateDir, settings) {
     fs.mkdirSync(dir, { recursive: true });
   }
   if (settings !== null) {
+    // A fresh state gets the quiet defaults; `settings` are merged over what is there.
     const userDir = path.join(d.userData, 'User');
     fs.mkdirSync(userDir, { recursive: true });
     const file = path.join(userDir, 'settings.json');
-    if (!fs.existsSync(file)) {
-      fs.writeFileSync(file, JSON.stringify({ ...DEFAULT_SETTINGS, ...settings }, null, 2) + '\n');
+    let current = DEFAULT_SETTINGS;
+    if (fs.existsSync(file)) {
+      try {
+        current = JSON.parse(fs.readFileSync(file, 'utf8'));
+      } catch (e) {
+        throw new Error(`${file} is not plain JSON (${e.message}); cannot merge settings into it`, {
+          cause: e,
+        });
+      }
     }
+    fs.writeFileSync(file, JSON.stringify({ ...current, ...settings }, null, 2) + '\n');
   }
   return d;
 }
@@ -162,6 +175,32 @@ function installExitHooks() {
   }
 }
 
+// The command runs under a small sh in a new session (setsid; spawned from a process that is
+// not a group leader, setsid does not fork, so the sh's pid is the group id). The sh holds
+// a pipe from us on fd 3: if this process dies without stop() (SIGKILL, a crash), the pipe
+// closes and the whole group is killed, so no server outlives its test. When the command
+// ends by itself, the sh ends the rest of its group and exits with the command's status.
+const GROUP_GUARD = `exec 3<&0
+"$@" </dev/null 3<&- &
+server=$!
+{ cat >/dev/null; kill -KILL 0; } <&3 &
+exec 3<&-
+wait "$server"
+code=$?
+trap '' TERM
+kill -TERM 0
+exit "$code"`;
+
+function spawnGroup(argv, { cwd, env, stdout }) {
+  const child = spawn('setsid', ['sh', '-c', GROUP_GUARD, 'e2e-group-guard', ...argv], {
+    cwd,
+    env,
+    stdio: ['pipe', stdout, stdout],
+  });
+  child.stdin.on('error', () => {}); // EPIPE once the group is gone
+  return child;
+}
+
 function groupAlive(pgid) {
   try {
     process.kill(-pgid, 0);
@@ -198,17 +237,23 @@ async function stopGroup(child, pgid, { graceMs = 5000 } = {}) {
       // group already empty
     }
   };
+  const started = Date.now();
+  let killed = false;
   signal('SIGTERM');
   const deadline = Date.now() + graceMs;
   while (groupAlive(pgid) && Date.now() < deadline) await sleep(100);
   if (groupAlive(pgid)) {
+    killed = true;
     signal('SIGKILL');
     const killDeadline = Date.now() + 5000;
     while (groupAlive(pgid) && Date.now() < killDeadline) await sleep(100);
   }
-  await Promise.race([exited, sleep(5000)]);
+  let timer;
+  await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+  clearTimeout(timer);
   liveGroups.delete(pgid);
   if (groupAlive(pgid)) throw new Error(`code-server process group ${pgid} survived SIGKILL`);
+  return { ms: Date.now() - started, killed };
 }
 
 function waitForExitOrHealth(child, url, logFile, timeoutMs) {
@@ -244,7 +289,8 @@ function waitForExitOrHealth(child, url, logFile, timeoutMs) {
 
 /**
  * Starts code-server on 127.0.0.1 for `folder`, with every bit of state under `stateDir`.
- * Returns { url, port, pid, logFile, stop() }; stop() ends the whole process group.
+ * Returns { url, port, pid, logFile, startupMs, stop() }; stop() ends the whole process group
+ * (SIGTERM, then SIGKILL after 5 s) and resolves with { ms, killed } once it is gone.
  * `settings` (merged over quiet defaults; null for none) become the user settings of a fresh
  * state. `extraArgs` go before the folder.
  */
@@ -283,16 +329,14 @@ export async function startCodeServer({
     ];
     fs.appendFileSync(d.log, `\n==== ${new Date().toISOString()} starting on port ${p}\n`);
     const fd = fs.openSync(d.log, 'a');
-    // Spawned from a non-leader, setsid runs the server itself in a new session: its pid is
-    // the process group id.
-    const child = spawn('setsid', [host.nodeBin, ...args], {
+    const child = spawnGroup([host.nodeBin, ...args], {
       cwd: path.resolve(folder),
       env: serverEnv(host, d, env),
-      stdio: ['ignore', fd, fd],
+      stdout: fd,
     });
     fs.closeSync(fd);
     const spawnError = new Promise((_, reject) =>
-      child.once('error', (e) => reject(new Error(`could not run setsid/node: ${e.message}`))),
+      child.once('error', (e) => reject(new Error(`could not run setsid/sh/node: ${e.message}`))),
     );
     const pgid = child.pid;
     if (pgid) liveGroups.add(pgid);
@@ -327,7 +371,7 @@ export async function startCodeServer({
 export async function installVsix({ vsixPath, stateDir, timeoutMs = 120_000, host }) {
   if (!fs.existsSync(vsixPath)) throw new Error(`no .vsix at ${vsixPath}`);
   host ??= await ensureHost();
-  const d = prepareState(stateDir, {});
+  const d = prepareState(stateDir, null);
   installExitHooks();
   const args = [
     host.codeServerEntry,
@@ -335,10 +379,7 @@ export async function installVsix({ vsixPath, stateDir, timeoutMs = 120_000, hos
     '--install-extension',
     path.resolve(vsixPath),
   ];
-  const child = spawn('setsid', [host.nodeBin, ...args], {
-    env: serverEnv(host, d),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawnGroup([host.nodeBin, ...args], { env: serverEnv(host, d), stdout: 'pipe' });
   const pgid = child.pid;
   if (pgid) liveGroups.add(pgid);
   let output = '';
@@ -364,10 +405,8 @@ export async function installVsix({ vsixPath, stateDir, timeoutMs = 120_000, hos
   }
   if (result.error)
     throw new Error(`could not run code-server --install-extension: ${result.error.message}`);
-  if (
-    result.code !== 0 ||
-    /Failed Installing|error/i.test(output.replace(/getaddrinfo ENOTFOUND[^\n]*/g, ''))
-  ) {
+  // Exit 1 and a "Failed Installing" line both mean failure (checked both ways to be safe).
+  if (result.code !== 0 || /Failed Installing/.test(output)) {
     throw new Error(
       `code-server --install-extension ${vsixPath} failed (${result.signal ?? `exit ${result.code}`}):\n${output}`,
     );

@@ -1,0 +1,398 @@
+// End-to-end: the packaged .vsix installed into code-server (a real VS Code), opened
+// in headless chromium on a workspace seeded through the CLI. Asserts what a person
+// sees. Needs `npm run package` first (npm test does it). Screenshots go to
+// test-results/e2e/ (named ones always, FAILED-* ones on failure).
+
+/* global document */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import {
+  closeWorkbench,
+  consoleLines,
+  openWorkbench,
+  runCommand,
+  screenshot,
+} from './host/browser.mjs';
+import { ensureHost } from './host/install.mjs';
+import { installVsix, processesMentioning, startCodeServer } from './host/server.mjs';
+import { createTempDir } from './host/tempdir.mjs';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const resultsDir = path.join(repo, 'test-results', 'e2e');
+const vsix = path.join(repo, 'dist', 'mlops-workbench.vsix');
+const cliPath = path.join(repo, 'dist', 'cli.js');
+
+function cli(cwd, ...args) {
+  return execFileSync(process.execPath, [cliPath, ...args], { cwd, encoding: 'utf8' }).trim();
+}
+
+/** Seeds a workspace the way a user would: through the mlops CLI. */
+function seed(ws) {
+  const runs = {};
+  const start = (exp, name, tags = []) => {
+    runs[name] = cli(ws, 'run', 'start', '-e', exp, '--name', name, '--no-git', ...tags);
+    return runs[name];
+  };
+  const baseline = start('mnist', 'baseline');
+  cli(ws, 'log', 'param', 'lr', '0.01', '--run', baseline);
+  cli(ws, 'log', 'metric', 'accuracy', '0.8', '--step', '1', '--run', baseline);
+  cli(ws, 'log', 'metric', 'accuracy', '0.91', '--step', '2', '--run', baseline);
+  fs.writeFileSync(path.join(ws, 'train.csv'), 'x,y\n1,0\n2,1\n3,0\n');
+  cli(ws, 'log', 'dataset', 'train.csv', '--context', 'train', '--run', baseline);
+  fs.writeFileSync(path.join(ws, 'model.txt'), 'weights');
+  cli(ws, 'log', 'artifact', 'model.txt', '--path', 'model', '--run', baseline);
+  cli(ws, 'run', 'end', baseline);
+  const bigger = start('mnist', 'bigger-lr');
+  cli(ws, 'log', 'param', 'lr', '0.1', '--run', bigger);
+  cli(ws, 'log', 'metric', 'accuracy', '0.72', '--step', '2', '--run', bigger);
+  cli(ws, 'run', 'end', bigger, '--status', 'FAILED');
+  const doomed = start('mnist', 'to-delete');
+  cli(ws, 'run', 'end', doomed);
+  const bert = start('nlp', 'bert-base');
+  cli(ws, 'log', 'metric', 'f1', '0.88', '--run', bert);
+  cli(ws, 'run', 'end', bert);
+  return runs;
+}
+
+/** One code-server + chromium session on a workspace, with failure screenshots and cleanup. */
+function session(label, prepare) {
+  const s = { page: undefined, server: undefined, tmp: undefined, ws: undefined, failed: false };
+  before(
+    async () => {
+      try {
+        assert.ok(fs.existsSync(vsix), `${vsix} is missing: run \`npm run package\` first`);
+        const host = await ensureHost();
+        s.tmp = createTempDir(label);
+        s.ws = path.join(s.tmp, 'workspace');
+        fs.mkdirSync(s.ws);
+        s.extra = prepare?.(s.ws);
+        const stateDir = path.join(s.tmp, 'state');
+        await installVsix({ vsixPath: vsix, stateDir, host });
+        s.server = await startCodeServer({ folder: s.ws, stateDir, host });
+        s.page = await openWorkbench({
+          url: s.server.url,
+          folder: s.ws,
+          screenshotsDir: resultsDir,
+          browserDir: path.join(s.tmp, 'browser'),
+        });
+      } catch (e) {
+        s.failed = true;
+        throw e;
+      }
+    },
+    { timeout: 20 * 60_000 },
+  );
+  after(async () => {
+    if (s.failed && s.page) {
+      fs.mkdirSync(resultsDir, { recursive: true });
+      fs.writeFileSync(
+        path.join(resultsDir, `${label}-browser-console.log`),
+        consoleLines(s.page).join('\n'),
+      );
+    }
+    await closeWorkbench(s.page).catch(() => {});
+    await s.server?.stop().catch(() => {});
+    if (s.failed && s.server)
+      fs.copyFileSync(s.server.logFile, path.join(resultsDir, `${label}-code-server.log`));
+    if (s.tmp) {
+      for (const p of processesMentioning(s.tmp)) {
+        try {
+          process.kill(p.pid, 'SIGKILL');
+        } catch {
+          // gone meanwhile
+        }
+      }
+      if (!process.env.MLOPS_E2E_KEEP)
+        fs.rmSync(s.tmp, { recursive: true, force: true, maxRetries: 3 });
+    }
+  });
+  /** A test body that saves a screenshot when it fails. */
+  s.step = (name, fn) => async (t) => {
+    try {
+      await fn(t);
+    } catch (e) {
+      s.failed = true;
+      const file = await screenshot(s.page, `FAILED-${label}-${name}`).catch(() => undefined);
+      if (file) e.message += `\nscreenshot: ${file}`;
+      throw e;
+    }
+  };
+  return s;
+}
+
+const sidebar = (page) => page.locator('.part.sidebar');
+/** The tree row whose label (not its description) is exactly `text`. */
+const row = (page, text) =>
+  sidebar(page).locator('.monaco-list-row', {
+    has: page.locator('.label-name', {
+      hasText: new RegExp(`^\\s*${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`),
+    }),
+  });
+
+async function openMlops(page) {
+  await page.locator('.activitybar [aria-label^="MLOps"]').first().click({ timeout: 30_000 });
+  await sidebar(page)
+    .locator('.composite.title', { hasText: 'MLOps: Experiments' })
+    .first()
+    .waitFor({ timeout: 30_000 });
+}
+
+/** Runs `item` from the context menu of the row `rowText`, as a person does with the mouse. */
+async function contextMenu(page, rowText, item) {
+  await row(page, rowText).first().click({ button: 'right' });
+  const entry = page.locator('.context-view .action-label', { hasText: new RegExp(`^${item}$`) });
+  await entry.waitFor({ timeout: 10_000 });
+  // The menu ignores a click that arrives while it is still opening; hovering focuses the
+  // entry (as the mouse does) and Enter runs it.
+  await entry.hover();
+  await page.waitForFunction(
+    (el) => el.closest('.action-item')?.classList.contains('focused'),
+    await entry.elementHandle(),
+    {
+      timeout: 5000,
+    },
+  );
+  await page.keyboard.press('Enter');
+  await page.locator('.context-view .monaco-menu').waitFor({ state: 'detached', timeout: 5000 });
+}
+
+/**
+ * Starts a palette command that asks for input: unlike runCommand, the quick-input
+ * widget stays open for the command's own input box, titled `inputTitle`.
+ */
+async function startInputCommand(page, title, inputTitle) {
+  const widget = page.locator('.quick-input-widget');
+  await page.keyboard.press('F1');
+  await widget.locator('input').first().fill(`>${title}`);
+  await widget
+    .locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: title }) })
+    .first()
+    .click({ timeout: 15_000 });
+  await widget.locator('.quick-input-title', { hasText: inputTitle }).waitFor({ timeout: 10_000 });
+  return widget.locator('input').first();
+}
+
+async function expand(page, text) {
+  const r = row(page, text).first();
+  await r.waitFor({ timeout: 20_000 });
+  if ((await r.getAttribute('aria-expanded')) !== 'true') await r.click();
+  await page.waitForFunction(
+    (el) => el.getAttribute('aria-expanded') === 'true',
+    await r.elementHandle(),
+    { timeout: 10_000 },
+  );
+}
+
+describe('the workbench on a workspace seeded by the CLI', () => {
+  const s = session('seeded', seed);
+
+  it(
+    'shows the MLOps container with the seeded experiments, runs and metric values',
+    s.step('tree', async () => {
+      const { page } = s;
+      await openMlops(page);
+      await row(page, 'mnist').first().waitFor({ timeout: 30_000 });
+      await row(page, 'nlp').first().waitFor();
+      assert.match(await row(page, 'mnist').first().innerText(), /3 runs/);
+      await expand(page, 'mnist');
+      const baseline = row(page, 'baseline').first();
+      await baseline.waitFor();
+      assert.match(await baseline.innerText(), /accuracy 0\.91/);
+      await row(page, 'bigger-lr').first().waitFor();
+      await expand(page, 'baseline');
+      await expand(page, 'Metrics (1)');
+      const metric = row(page, 'accuracy').first();
+      await metric.waitFor();
+      assert.match(await metric.innerText(), /0\.91\s+\(min 0\.8, max 0\.91, 2 steps\)/);
+      await expand(page, 'Datasets (1)');
+      assert.match(
+        await row(page, 'train.csv').first().innerText(),
+        /train · 3 rows · sha256 [0-9a-f]{8}/,
+      );
+      await screenshot(page, 'experiments-view');
+    }),
+  );
+
+  it(
+    'shows a run logged by the CLI while it is open, without a refresh, and its metric ticking',
+    s.step('live', async () => {
+      const { page, ws } = s;
+      const id = cli(ws, 'run', 'start', '-e', 'mnist', '--name', 'live-run', '--no-git');
+      cli(ws, 'log', 'metric', 'accuracy', '0.5', '--step', '1', '--run', id);
+      const live = row(page, 'live-run').first();
+      await live.waitFor({ timeout: 5000 });
+      await page.waitForFunction(
+        (el) => /accuracy 0\.5\b/.test(el.textContent),
+        await live.elementHandle(),
+        {
+          timeout: 5000,
+        },
+      );
+      cli(ws, 'log', 'metric', 'accuracy', '0.75', '--step', '2', '--run', id);
+      await page.waitForFunction(
+        (el) => /accuracy 0\.75\b/.test(el.textContent),
+        await live.elementHandle(),
+        {
+          timeout: 5000,
+        },
+      );
+      cli(ws, 'run', 'end', id);
+    }),
+  );
+
+  it(
+    'filters runs from the command palette, shows the filter, rejects a bad one, and clears it',
+    s.step('filter', async () => {
+      const { page } = s;
+      const input = await startInputCommand(page, 'MLOps: Filter Runs...', 'Filter Runs');
+      await input.fill('metrics.acc >> 1');
+      await page
+        .locator('.quick-input-widget .quick-input-message', {
+          hasText: /Bad filter at column 13 near '>>'/,
+        })
+        .waitFor({ timeout: 5000 });
+      await input.fill("params.lr = '0.1'");
+      await page.keyboard.press('Enter');
+      await row(page, 'baseline').first().waitFor({ state: 'detached', timeout: 10_000 });
+      await row(page, 'bigger-lr').first().waitFor();
+      await screenshot(page, 'filtered-view');
+      const message = sidebar(page).locator('.message', { hasText: 'Runs matching:' }).first();
+      assert.match(await message.innerText(), /Runs matching: params\.lr = '0\.1'/);
+      assert.match(await row(page, 'mnist').first().innerText(), /1 of \d+ runs match/);
+      await runCommand(page, 'MLOps: Clear Run Filter');
+      await row(page, 'baseline').first().waitFor({ timeout: 10_000 });
+      await message.waitFor({ state: 'hidden', timeout: 5000 });
+    }),
+  );
+
+  it(
+    'renames a run, notes it and tags it from the context menu',
+    s.step('edit', async () => {
+      const { page, ws, extra } = s;
+      const answer = async (item, inputTitle, text) => {
+        await contextMenu(page, item.row, item.action);
+        const widget = page.locator('.quick-input-widget');
+        await widget
+          .locator('.quick-input-title', { hasText: inputTitle })
+          .waitFor({ timeout: 10_000 });
+        await widget.locator('input').first().fill(text);
+        await page.keyboard.press('Enter');
+        await widget.waitFor({ state: 'hidden', timeout: 10_000 });
+      };
+      await answer({ row: 'bigger-lr', action: 'Rename Run...' }, 'Rename Run', 'lr-0.1');
+      await row(page, 'lr-0.1').first().waitFor({ timeout: 10_000 });
+      await answer(
+        { row: 'lr-0.1', action: 'Add or Edit Note...' },
+        'Note on lr-0.1',
+        'diverged after step 2',
+      );
+      await answer({ row: 'lr-0.1', action: 'Set Tag...' }, 'Set Tag on lr-0.1', 'team=vision');
+      const shown = JSON.parse(cli(ws, 'runs', 'show', extra['bigger-lr'], '--json'));
+      assert.equal(shown.info.runName, 'lr-0.1');
+      assert.equal(shown.tags['mlflow.note.content'], 'diverged after step 2');
+      assert.equal(shown.tags.team, 'vision');
+    }),
+  );
+
+  it(
+    'opens run details and deletes a run (after confirmation) from the context menu',
+    s.step('context-menu', async () => {
+      const { page, ws, extra } = s;
+      await contextMenu(page, 'baseline', 'Open Run Details');
+      const editor = page.locator('.editor-instance .view-lines').first();
+      await editor.waitFor({ timeout: 15_000 });
+      await page.waitForFunction(
+        () =>
+          /# Run baseline/.test(
+            (document.querySelector('.editor-instance .view-lines')?.textContent ?? '').replace(
+              /\u00a0/g,
+              ' ',
+            ),
+          ),
+        null,
+        { timeout: 15_000 },
+      );
+      assert.match((await editor.innerText()).replace(/\u00a0/g, ' '), /\| lr \| 0\.01 \|/);
+      await screenshot(page, 'run-details');
+
+      await contextMenu(page, 'to-delete', 'Delete Run');
+      const dialog = page.locator('.monaco-dialog-box');
+      await dialog.waitFor({ timeout: 10_000 });
+      assert.match(await dialog.innerText(), /Delete run 'to-delete'\?/);
+      await dialog.locator('.monaco-button', { hasText: /^Delete$/ }).click();
+      await row(page, 'to-delete').first().waitFor({ state: 'detached', timeout: 10_000 });
+      const deleted = JSON.parse(cli(ws, 'runs', 'list', '--deleted', '--json')).runs;
+      assert.deepEqual(
+        deleted.map((r) => r.info.runId),
+        [extra['to-delete']],
+      );
+    }),
+  );
+});
+
+describe('the workbench on an empty workspace', () => {
+  const s = session('empty');
+
+  it(
+    'shows the welcome view, whose button creates demo data that then shows in the tree',
+    s.step('welcome', async () => {
+      const { page } = s;
+      await openMlops(page);
+      const welcome = sidebar(page).locator('.welcome-view-content');
+      await welcome.waitFor({ timeout: 30_000 });
+      assert.match(await welcome.innerText(), /No runs in this workspace yet/);
+      assert.match(await welcome.innerText(), /mlops run start/);
+      await screenshot(page, 'welcome-view');
+      await welcome.locator('.monaco-button', { hasText: 'Create Demo Data' }).click();
+      await row(page, 'demo-sweep').first().waitFor({ timeout: 30_000 });
+      await expand(page, 'demo-sweep');
+      await expand(page, 'lr-sweep');
+      await row(page, 'lr-0.01').first().waitFor({ timeout: 10_000 });
+    }),
+  );
+
+  it(
+    'pages a large experiment in with "Load more" instead of listing every run',
+    s.step('paging', async () => {
+      const { page, ws } = s;
+      const require = createRequire(import.meta.url);
+      const { Tracking } = require(path.join(repo, 'dist', 'tracking.js'));
+      const t = await Tracking.open({ dir: path.join(ws, '.mlops'), watch: false });
+      const exp = await t.createExperiment('big');
+      for (let i = 0; i < 150; i++) {
+        await t.createRun({
+          experimentId: exp,
+          runName: `r-${String(i).padStart(3, '0')}`,
+          captureGit: false,
+          startTime: 1_700_000_000_000 + i,
+        });
+      }
+      await t.close();
+      await expand(page, 'big');
+      await row(page, 'r-149').first().click();
+      // The tree renders only what is on screen: End moves to the last row.
+      await page.keyboard.press('End');
+      const more = sidebar(page).locator('.monaco-list-row', { hasText: 'Load more (100 of 150)' });
+      await more.waitFor({ timeout: 10_000 });
+      assert.match(
+        await sidebar(page).locator('.monaco-list-row.focused').innerText(),
+        /Load more/,
+      );
+      assert.equal(await row(page, 'r-049').count(), 0, 'the 101st run is not listed yet');
+      await page.keyboard.press('Enter');
+      await row(page, 'r-049').first().waitFor({ timeout: 10_000 });
+      await row(page, 'r-049').first().click();
+      await page.keyboard.press('End');
+      await row(page, 'r-000').first().waitFor({ timeout: 10_000 });
+      assert.equal(
+        await sidebar(page).locator('.monaco-list-row', { hasText: 'Load more' }).count(),
+        0,
+      );
+    }),
+  );
+});
