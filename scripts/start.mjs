@@ -1,39 +1,51 @@
-// `npm start`: builds the workbench, fills the demo workspace's store by running
-// its training script when the store is empty, and shows what was logged.
-// (The VS Code workbench on this demo arrives with the extension issue; until
-// then the CLI's view of the demo store is what `npm start` opens.)
+// `npm start`: builds and packages the extension, fills the demo workspace
+// (examples/demo) by running its training script when its store is empty,
+// installs the .vsix into a local VS Code (code-server, installed on first use),
+// opens it on the demo workspace and prints the URL to open in a browser.
+// Ctrl-C stops it. PORT picks the port (default: a free one).
 
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureHost } from '../test/e2e/host/install.mjs';
+import { installVsix, startCodeServer } from '../test/e2e/host/server.mjs';
 
-const root = path.resolve(
-  import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname),
-  '..',
-);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const demo = path.join(root, 'examples', 'demo');
 const run = (cmd, args, opts = {}) => {
   const r = spawnSync(cmd, args, { stdio: 'inherit', ...opts });
   if (r.status !== 0) process.exit(r.status ?? 1);
 };
 
-run(process.execPath, ['esbuild.mjs'], { cwd: root });
-const cli = path.join(root, 'dist', 'cli.js');
-if (
-  !fs.existsSync(path.join(demo, '.mlops', 'journal-0.log')) &&
-  !fs.existsSync(path.join(demo, '.mlops', 'store.db'))
-) {
+run('npm', ['run', 'package', '--silent'], { cwd: root });
+const store = path.join(demo, '.mlops');
+const empty =
+  !fs.existsSync(store) ||
+  !fs.readdirSync(store).some((f) => /^(store\.db|journal-\d+\.log)$/.test(f));
+if (empty) {
   console.log('Filling the demo store (examples/demo/.mlops) with examples/demo/train.js ...');
   run(process.execPath, ['train.js'], { cwd: demo });
 }
-console.log('\n$ mlops experiments list');
-run(process.execPath, [cli, 'experiments', 'list'], { cwd: demo });
-console.log('\n$ mlops runs search "metrics.val_accuracy > 0.8" --order-by "metrics.val_loss ASC"');
-run(
-  process.execPath,
-  [cli, 'runs', 'search', 'metrics.val_accuracy > 0.8', '--order-by', 'metrics.val_loss ASC'],
-  { cwd: demo },
-);
-console.log(
-  `\nThe demo store is ${path.join(demo, '.mlops')}. Try: node ${path.relative(process.cwd(), cli)} --help`,
-);
+
+const host = await ensureHost();
+const stateDir = path.join(root, '.e2e-host', 'start');
+await installVsix({ vsixPath: path.join(root, 'dist', 'mlops-workbench.vsix'), stateDir, host });
+const server = await startCodeServer({
+  folder: demo,
+  stateDir,
+  host,
+  port: process.env.PORT ? Number(process.env.PORT) : undefined,
+  settings: { 'workbench.startupEditor': 'none' },
+});
+const url = `${server.url}/?folder=${encodeURIComponent(demo)}`;
+console.log(`
+MLOps Workbench is running on the demo workspace:
+
+    ${url}
+
+Open it in a browser (over SSH: ssh -L ${server.port}:127.0.0.1:${server.port} <host>), then
+click the MLOps icon in the activity bar. The CLI works on the same store:
+    node dist/cli.js runs list --store examples/demo/.mlops
+Press Ctrl-C to stop.`);
+await new Promise(() => {});

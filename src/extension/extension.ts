@@ -1,6 +1,6 @@
-// Extension entry point. Activation stays cheap: the store (and sql.js) opens when
-// the Experiments view first asks for its items; a failure in activate is shown
-// rather than swallowed.
+// Extension entry point. Activation stays cheap: the store (and sql.js) opens on
+// first use (the Experiments view showing, or a command that needs it); a failure
+// in activate is shown rather than swallowed.
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';

@@ -79,8 +79,10 @@ export class Store {
   ) {}
 
   static async open(options: StoreOptions): Promise<Store> {
-    const SQL = await loadSqlJs();
     const logger = options.logger ?? silentLogger;
+    const loadStarted = performance.now();
+    const SQL = await loadSqlJs();
+    logger.debug(`[store] sql.js ready in ${Math.round(performance.now() - loadStarted)} ms`);
     const store = new Store(SQL, path.resolve(options.dir), options, logger);
     const started = performance.now();
     const migrated = store.load();

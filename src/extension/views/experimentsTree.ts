@@ -60,6 +60,7 @@ export class ExperimentsTree
   /** How many runs each container (experiment id or `run:<id>`) shows. */
   private readonly shown = new Map<string, number>();
   private firstRender = true;
+  private readonly logged = new Set<string>();
 
   constructor(
     private readonly store: WorkspaceStore,
@@ -161,9 +162,15 @@ export class ExperimentsTree
     const children = this.childrenOf(t, node);
     if (node?.kind === 'experiment' || !node) {
       const ms = Math.round(performance.now() - started);
-      this.log.debug(
-        `[tree] ${node ? `experiment ${node.experiment.name}` : 'root'}: ${children.length} items in ${ms} ms`,
-      );
+      const what = node ? `experiment ${node.experiment.name}` : 'experiments';
+      // The first listing of each is logged at info (the benchmarks read it), refreshes at debug.
+      const key = node ? node.experiment.experimentId : '';
+      const line = `[tree] ${what}: ${children.length} items in ${ms} ms`;
+      if (this.logged.has(key)) this.log.debug(line);
+      else {
+        this.logged.add(key);
+        this.log.info(line);
+      }
       if (!node && this.firstRender) {
         this.firstRender = false;
         this.log.info(

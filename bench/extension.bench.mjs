@@ -1,0 +1,158 @@
+// Extension benchmarks in the real VS Code host (code-server + chromium):
+// activation to a usable tree with an empty store and with a 1,000,000-point store
+// (from the extension's own timing log), and expanding an experiment of 10,000
+// runs (the provider's time from the log, and click-to-first-row in the browser).
+//   npm run bench:extension      (needs `npm run package` first; installs the host)
+
+import { createRequire } from 'node:module';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { closeWorkbench, openWorkbench } from '../test/e2e/host/browser.mjs';
+import { ensureHost } from '../test/e2e/host/install.mjs';
+import { installVsix, startCodeServer } from '../test/e2e/host/server.mjs';
+import { createTempDir } from '../test/e2e/host/tempdir.mjs';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { Tracking } = createRequire(import.meta.url)(path.join(repo, 'dist', 'tracking.js'));
+const vsix = path.join(repo, 'dist', 'mlops-workbench.vsix');
+
+function findLog(dir) {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) {
+      const found = findLog(full);
+      if (found) return found;
+    } else if (e.name === 'MLOps Workbench.log') return full;
+  }
+  return undefined;
+}
+
+async function waitForLine(stateDir, pattern, timeoutMs = 60_000) {
+  const started = Date.now();
+  for (;;) {
+    const file = findLog(path.join(stateDir, 'ud', 'logs'));
+    const text = file ? fs.readFileSync(file, 'utf8') : '';
+    const m = pattern.exec(text);
+    if (m) return m;
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`no log line ${pattern} after ${timeoutMs} ms:\n${text}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function scenario(label, seed, { expand } = {}) {
+  const tmp = createTempDir(`bench-${label}`);
+  const ws = path.join(tmp, 'ws');
+  fs.mkdirSync(ws);
+  const seedStarted = Date.now();
+  await seed?.(path.join(ws, '.mlops'));
+  const seedS = (Date.now() - seedStarted) / 1000;
+  const stateDir = path.join(tmp, 'state');
+  const host = await ensureHost();
+  await installVsix({ vsixPath: vsix, stateDir, host });
+  const server = await startCodeServer({ folder: ws, stateDir, host });
+  const page = await openWorkbench({
+    url: server.url,
+    folder: ws,
+    browserDir: path.join(tmp, 'browser'),
+  });
+  try {
+    await page.locator('.activitybar [aria-label^="MLOps"]').first().click({ timeout: 30_000 });
+    const activated = Number(
+      (await waitForLine(stateDir, /\[extension\] activated in (\d+) ms/))[1],
+    );
+    const ready = Number(
+      (await waitForLine(stateDir, /\[extension\] tree ready (\d+) ms after activation start/))[1],
+    );
+    const opened = Number((await waitForLine(stateDir, /\[store\] opened .* in (\d+) ms/))[1]);
+    const out = { label, seedS, activated, opened, ready };
+    if (process.env.BENCH_SHOW_LOG)
+      console.log(fs.readFileSync(findLog(path.join(stateDir, 'ud', 'logs')), 'utf8'));
+    if (expand) {
+      const rowOf = (name) =>
+        page
+          .locator('.part.sidebar .monaco-list-row', {
+            has: page.locator('.label-name', { hasText: new RegExp(`^${name}$`) }),
+          })
+          .first();
+      await rowOf(expand.experiment).waitFor({ timeout: 30_000 });
+      const t0 = Date.now();
+      await rowOf(expand.experiment).click();
+      await rowOf(expand.firstRun).waitFor({ timeout: 30_000 });
+      out.clickToFirstRowMs = Date.now() - t0;
+      const m = await waitForLine(
+        stateDir,
+        new RegExp(`\\[tree\\] experiment ${expand.experiment}: (\\d+) items in (\\d+) ms`),
+      );
+      out.firstPageItems = Number(m[1]);
+      out.firstPageMs = Number(m[2]);
+    }
+    return out;
+  } finally {
+    await closeWorkbench(page).catch(() => {});
+    await server.stop().catch(() => {});
+    fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 3 });
+  }
+}
+
+async function millionPoints(dir) {
+  const t = await Tracking.open({ dir, watch: false });
+  const exp = await t.createExperiment('big-metrics');
+  for (let r = 0; r < 10; r++) {
+    const run = await t.createRun({ experimentId: exp, runName: `run-${r}`, captureGit: false });
+    for (let b = 0; b < 100; b++) {
+      const metrics = Array.from({ length: 1000 }, (_, i) => ({
+        key: `m${b % 4}`,
+        value: Math.sin(i),
+        step: b * 1000 + i,
+        timestamp: 1e12 + i,
+      }));
+      await t.logBatch(run.runId, { metrics });
+    }
+  }
+  await t.close();
+}
+
+async function tenThousandRuns(dir) {
+  const t = await Tracking.open({ dir, watch: false });
+  const exp = await t.createExperiment('sweep');
+  for (let i = 0; i < 10_000; i++) {
+    const run = await t.createRun({
+      experimentId: exp,
+      runName: `r-${String(i).padStart(5, '0')}`,
+      captureGit: false,
+      startTime: 1_700_000_000_000 + i,
+    });
+    await t.logBatch(run.runId, {
+      params: { lr: String(i % 7) },
+      metrics: [{ key: 'acc', value: (i % 100) / 100, step: 0 }],
+    });
+  }
+  await t.close();
+}
+
+if (!fs.existsSync(vsix)) throw new Error(`${vsix} is missing: run npm run package first`);
+const results = [];
+results.push(await scenario('empty store', undefined));
+if (process.argv[2] === 'empty') {
+  console.log(results);
+  process.exit(0);
+}
+results.push(await scenario('1,000,000-point store', millionPoints));
+results.push(
+  await scenario('10,000-run experiment', tenThousandRuns, {
+    expand: { experiment: 'sweep', firstRun: 'r-09999' },
+  }),
+);
+console.log(
+  `code-server ${'4.139.1'}, node ${process.version} (bench driver), ${new Date().toISOString()}`,
+);
+for (const r of results) {
+  console.log(
+    `${r.label}: activate() ${r.activated} ms; store open ${r.opened} ms; tree ready ${r.ready} ms after activation start (goal < 200 ms for the empty store)` +
+      (r.firstPageMs !== undefined
+        ? `\n  expand an experiment of 10,000 runs: first page of ${r.firstPageItems} items in ${r.firstPageMs} ms in the provider (goal < 200 ms); click to first row in the browser ${r.clickToFirstRowMs} ms`
+        : ''),
+  );
+}
