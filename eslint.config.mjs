@@ -80,8 +80,11 @@ export default tseslint.config(
     },
   },
   {
-    files: ['examples/**/*.js'],
-    languageOptions: { sourceType: 'commonjs' },
+    files: ['examples/**/*.js', 'test/e2e/inhost/**/*.js'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { module: 'writable', exports: 'writable' },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {

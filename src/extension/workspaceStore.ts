@@ -120,12 +120,16 @@ export class WorkspaceStore extends Disposable {
   }
 
   private queue(change: StoreChange): void {
-    if (!this.pending) this.pending = change;
-    else {
-      this.pending.experiments ||= change.experiments;
-      for (const r of change.runs) this.pending.runs.add(r);
-      for (const r of change.metrics) this.pending.metrics.add(r);
-    }
+    const p = (this.pending ??= {
+      experiments: false,
+      runs: new Set(),
+      metrics: new Set(),
+      external: true,
+    });
+    p.experiments ||= change.experiments;
+    p.external &&= change.external;
+    for (const r of change.runs) p.runs.add(r);
+    for (const r of change.metrics) p.metrics.add(r);
     this.debounce ??= setTimeout(() => {
       this.debounce = undefined;
       const c = this.pending;

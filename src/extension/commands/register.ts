@@ -40,11 +40,13 @@ export function registerCommand(
       const message = isUserError(e)
         ? err.message
         : `${err.message} (unexpected; details in the MLOps Workbench log)`;
-      const choice = await vscode.window.showErrorMessage(
-        `MLOps: ${message.split('\n')[0]}`,
-        'Show Log',
-      );
-      if (choice === 'Show Log') log.show();
+      // Not awaited: the notification resolves only when dismissed, and the command's
+      // callers (keybindings, other extensions, tests) must not wait for that.
+      void vscode.window
+        .showErrorMessage(`MLOps: ${message.split('\n')[0]}`, 'Show Log')
+        .then((choice) => {
+          if (choice === 'Show Log') log.show();
+        });
       return undefined;
     }
   });
