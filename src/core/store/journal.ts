@@ -40,6 +40,15 @@ export function encodeRecord(mutations: Mutation[]): Buffer {
   return out;
 }
 
+/** A record line (without its newline) is `<crc32 hex> <json>`. */
+function recordChecksumMatches(line: Buffer): boolean {
+  return (
+    line.length > 9 &&
+    line[8] === 0x20 &&
+    crc32(line.subarray(9)).toString(16).padStart(8, '0') === line.subarray(0, 8).toString('latin1')
+  );
+}
+
 export interface ReadResult {
   /** Records decoded, in order. */
   records: Mutation[][];
@@ -106,12 +115,7 @@ export function parseJournalBytes(
       continue;
     }
     const line = buf.subarray(pos, nl);
-    const valid =
-      line.length > 9 &&
-      line[8] === 0x20 &&
-      crc32(line.subarray(9)).toString(16).padStart(8, '0') ===
-        line.subarray(0, 8).toString('latin1');
-    if (!valid) {
+    if (!recordChecksumMatches(line)) {
       throw new StoreCorruptError(
         `${file} is damaged at byte ${at}: a record's checksum does not match and more records follow it. ` +
           `The file was kept as it is. Run \`mlops store repair\` to keep a copy and drop the damaged record.`,
@@ -188,12 +192,7 @@ export function scanJournalTolerant(buf: Buffer): TolerantScan {
     if (nl < 0) break;
     const line = buf.subarray(pos, nl);
     pos = nl + 1;
-    const valid =
-      line.length > 9 &&
-      line[8] === 0x20 &&
-      crc32(line.subarray(9)).toString(16).padStart(8, '0') ===
-        line.subarray(0, 8).toString('latin1');
-    if (!valid) {
+    if (!recordChecksumMatches(line)) {
       damaged++;
       continue;
     }

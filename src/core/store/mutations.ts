@@ -4,6 +4,8 @@
 // Mutations carry every id and timestamp they need: applying one is deterministic.
 
 import type { Database, Statement } from 'sql.js';
+import type { DatasetInput } from '../tracking/model.ts';
+import { StatementCache } from './statements.ts';
 
 export interface TagValue {
   key: string;
@@ -13,15 +15,7 @@ export interface TagValue {
 /** [key, value, timestamp ms, step]. */
 export type MetricPointTuple = [string, number, number, number];
 
-export interface DatasetRecord {
-  name: string;
-  digest: string;
-  source: string;
-  sourceType: string;
-  sizeBytes: number | null;
-  rowCount: number | null;
-  context: string | null;
-}
+export type DatasetRecord = Omit<DatasetInput, 'loggedAt'>;
 
 export type Mutation =
   | {
@@ -121,11 +115,7 @@ export function encodeMutation(m: Mutation): unknown {
     if (finite) return m;
     return { ...m, points: m.points.map((p) => [p[0], encodeNumber(p[1]), p[2], p[3]]) };
   }
-  if (m.t === 'run.logCheckpoint') {
-    const metrics: Record<string, number | string> = {};
-    for (const [k, v] of Object.entries(m.metrics)) metrics[k] = encodeNumber(v);
-    return { ...m, metrics };
-  }
+  if (m.t === 'run.logCheckpoint') return { ...m, metrics: encodeMetrics(m.metrics) };
   return m;
 }
 
@@ -142,33 +132,20 @@ export function decodeMutation(raw: unknown): Mutation {
   return m;
 }
 
-/**
- * Applies mutations to the database. Holds prepared statements; sql.js frees every
- * statement when the image is exported, so the store calls `reset()` after that.
- */
+/** Applies mutations to the database, with its statements prepared once. */
 export class MutationApplier {
-  private statements = new Map<string, Statement>();
+  private readonly statements: StatementCache;
 
-  constructor(private readonly db: Database) {}
+  constructor(db: Database) {
+    this.statements = new StatementCache(db);
+  }
 
   reset(): void {
-    for (const s of this.statements.values()) {
-      try {
-        s.free();
-      } catch {
-        // already freed by export()
-      }
-    }
-    this.statements.clear();
+    this.statements.reset();
   }
 
   private stmt(sql: string): Statement {
-    let s = this.statements.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    return s;
+    return this.statements.get(sql);
   }
 
   private run(sql: string, params: (string | number | null)[]): void {

@@ -1,7 +1,7 @@
 // Every read of the store's tables, as typed methods. Callers above the store never
 // see SQL; the store keeps its statements prepared between calls.
 
-import type { Database, SqlValue, Statement } from 'sql.js';
+import type { Database, SqlValue } from 'sql.js';
 import type {
   Checkpoint,
   DatasetInput,
@@ -14,6 +14,7 @@ import type {
   ViewType,
 } from '../tracking/model.ts';
 import { decodeMetrics } from './mutations.ts';
+import { StatementCache } from './statements.ts';
 
 type Row = Record<string, SqlValue>;
 
@@ -23,28 +24,19 @@ function stageFilter(view: ViewType, column: string): string {
 }
 
 export class StoreReader {
-  private statements = new Map<string, Statement>();
+  private readonly statements: StatementCache;
 
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: Database) {
+    this.statements = new StatementCache(db);
+  }
 
   /** sql.js frees statements when the image is exported. */
   reset(): void {
-    for (const s of this.statements.values()) {
-      try {
-        s.free();
-      } catch {
-        // already freed
-      }
-    }
-    this.statements.clear();
+    this.statements.reset();
   }
 
   all(sql: string, params: SqlValue[] = []): Row[] {
-    let s = this.statements.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
+    const s = this.statements.get(sql);
     s.bind(params);
     const rows: Row[] = [];
     try {
