@@ -220,48 +220,51 @@ describe('several processes', () => {
     await check.close();
   });
 
-  test('a process killed with SIGKILL mid-stream loses no acknowledged point', async () => {
-    for (let round = 0; round < 3; round++) {
-      const dir = storeDir();
-      const t = await Tracking.open({ dir, watch: false });
-      const run = await t.createRun({ captureGit: false });
-      await t.close();
-      const child = spawnTs('test/fixtures/metricWriter.ts', [
-        dir,
-        run.runId,
-        'loss',
-        '100000',
-        '500',
-        '300000',
-      ]);
-      let acked = 0;
-      let buffer = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        buffer += d.toString();
-        for (const m of buffer.matchAll(/ack (\d+)\n/g)) acked = Math.max(acked, Number(m[1]));
-      });
-      // Kill at a different moment each round, always mid-stream.
-      await until(() => acked >= 5000 + round * 7000, 60_000, 'the writer to acknowledge points');
-      child.kill('SIGKILL');
-      const exit = await waitExit(child);
-      assert.equal(exit.signal, 'SIGKILL');
-      const ackedAtKill = acked;
-      const logger = new RecordingLogger();
-      const check = await Tracking.open({ dir, watch: false, logger });
-      const points = check.metricHistory(run.runId, 'loss');
-      assert.ok(
-        points.length >= ackedAtKill,
-        `round ${round}: ${points.length} points stored, ${ackedAtKill} acknowledged`,
-      );
-      assert.deepEqual(
-        points.slice(0, ackedAtKill).map((p) => p.step),
-        Array.from({ length: ackedAtKill }, (_, i) => i),
-      );
-      // The store still takes writes after the crash (a torn tail, if any, is dropped).
-      await check.setTag(run.runId, 'recovered', 'yes');
-      await check.close();
-    }
-  });
+  for (const durability of ['disk', 'os'] as const) {
+    test(`a process killed with SIGKILL mid-stream loses no acknowledged point (durability '${durability}')`, async () => {
+      for (let round = 0; round < 3; round++) {
+        const dir = storeDir();
+        const t = await Tracking.open({ dir, watch: false });
+        const run = await t.createRun({ captureGit: false });
+        await t.close();
+        const child = spawnTs('test/fixtures/metricWriter.ts', [
+          dir,
+          run.runId,
+          'loss',
+          '100000',
+          '500',
+          '300000',
+          durability,
+        ]);
+        let acked = 0;
+        let buffer = '';
+        child.stdout!.on('data', (d: Buffer) => {
+          buffer += d.toString();
+          for (const m of buffer.matchAll(/ack (\d+)\n/g)) acked = Math.max(acked, Number(m[1]));
+        });
+        // Kill at a different moment each round, always mid-stream.
+        await until(() => acked >= 5000 + round * 7000, 60_000, 'the writer to acknowledge points');
+        child.kill('SIGKILL');
+        const exit = await waitExit(child);
+        assert.equal(exit.signal, 'SIGKILL');
+        const ackedAtKill = acked;
+        const logger = new RecordingLogger();
+        const check = await Tracking.open({ dir, watch: false, logger });
+        const points = check.metricHistory(run.runId, 'loss');
+        assert.ok(
+          points.length >= ackedAtKill,
+          `round ${round}: ${points.length} points stored, ${ackedAtKill} acknowledged`,
+        );
+        assert.deepEqual(
+          points.slice(0, ackedAtKill).map((p) => p.step),
+          Array.from({ length: ackedAtKill }, (_, i) => i),
+        );
+        // The store still takes writes after the crash (a torn tail, if any, is dropped).
+        await check.setTag(run.runId, 'recovered', 'yes');
+        await check.close();
+      }
+    });
+  }
 
   test('a write lock left by a killed process on this host is taken over at once', async () => {
     const dir = storeDir();

@@ -34,6 +34,8 @@ import { MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
 import { configureDatabase, loadSqlJs } from './sqlite.ts';
 
 export const SNAPSHOT_FILE = 'store.db';
+/** In the 'os' durability mode, appended records reach the disk at most this much later. */
+export const OS_SYNC_DELAY_MS = 100;
 export const PREVIOUS_SNAPSHOT_FILE = 'store.db.prev';
 
 export interface StoreOptions {
@@ -47,6 +49,13 @@ export interface StoreOptions {
   pollIntervalMs?: number;
   /** Compact when the journal exceeds max(this, snapshot size / 4). Default 4 MiB. */
   compactMinBytes?: number;
+  /**
+   * When a write is acknowledged. 'disk' (default): after fdatasync, so it survives
+   * a crash of the process or of the machine. 'os': once the OS has it, so it
+   * survives the process being killed (kill -9) at once and a machine crash after
+   * at most OS_SYNC_DELAY_MS, as SQLite's WAL with synchronous=NORMAL.
+   */
+  durability?: 'disk' | 'os';
 }
 
 export interface WriteResult<T> {
@@ -69,6 +78,8 @@ export class Store {
   private timer: NodeJS.Timeout | undefined;
   private watcher: fs.FSWatcher | undefined;
   private closed = false;
+  private unsynced = false;
+  private syncTimer: NodeJS.Timeout | undefined;
   reader!: StoreReader;
 
   private constructor(
@@ -255,9 +266,20 @@ export class Store {
   }
 
   private closeJournalFd(): void {
-    if (this.fd !== undefined) fs.closeSync(this.fd);
+    if (this.fd !== undefined) {
+      this.syncJournal();
+      fs.closeSync(this.fd);
+    }
     this.fd = undefined;
     this.fdGeneration = -1;
+  }
+
+  /** Flushes appended records to the disk (the 'os' durability mode defers this). */
+  private syncJournal(): void {
+    if (this.syncTimer) clearTimeout(this.syncTimer);
+    this.syncTimer = undefined;
+    if (this.unsynced && this.fd !== undefined) fs.fdatasyncSync(this.fd);
+    this.unsynced = false;
   }
 
   private append(record: Buffer): void {
@@ -265,7 +287,12 @@ export class Store {
     const before = this.offset;
     try {
       writeFully(fd, record);
-      fs.fdatasyncSync(fd);
+      if ((this.options.durability ?? 'disk') === 'disk') fs.fdatasyncSync(fd);
+      else {
+        this.unsynced = true;
+        this.syncTimer ??= setTimeout(() => this.syncJournal(), OS_SYNC_DELAY_MS);
+        this.syncTimer.unref();
+      }
     } catch (e) {
       // Leave no partial record behind: the write was not acknowledged.
       try {
