@@ -60,7 +60,7 @@ function seed(ws) {
 }
 
 /** One code-server + chromium session on a workspace, with failure screenshots and cleanup. */
-function session(label, prepare) {
+function session(label, prepare, serverOptions = {}) {
   const s = { page: undefined, server: undefined, tmp: undefined, ws: undefined, failed: false };
   before(
     async () => {
@@ -73,7 +73,7 @@ function session(label, prepare) {
         s.extra = prepare?.(s.ws);
         const stateDir = path.join(s.tmp, 'state');
         await installVsix({ vsixPath: vsix, stateDir, host });
-        s.server = await startCodeServer({ folder: s.ws, stateDir, host });
+        s.server = await startCodeServer({ folder: s.ws, stateDir, host, ...serverOptions });
         s.page = await openWorkbench({
           url: s.server.url,
           folder: s.ws,
@@ -393,6 +393,38 @@ describe('the workbench on an empty workspace', () => {
         await sidebar(page).locator('.monaco-list-row', { hasText: 'Load more' }).count(),
         0,
       );
+    }),
+  );
+});
+
+describe('the workbench in an untrusted workspace', () => {
+  const s = session('untrusted', seed, { workspaceTrust: true });
+
+  it(
+    'browses the store read-only, says why, and offers no action that changes it',
+    s.step('restricted', async () => {
+      const { page } = s;
+      await openMlops(page);
+      await expand(page, 'mnist');
+      await row(page, 'baseline').first().waitFor({ timeout: 30_000 });
+      const message = sidebar(page).locator('.message', { hasText: 'Read-only' }).first();
+      await message.waitFor({ timeout: 10_000 });
+      assert.match(await message.innerText(), /not trusted/);
+      await screenshot(page, 'untrusted-view');
+      // The title bar has no Create Experiment; the run's menu has no Delete or Rename.
+      assert.equal(
+        await sidebar(page).locator('.composite.title [aria-label="Create Experiment..."]').count(),
+        0,
+      );
+      await row(page, 'baseline').first().click({ button: 'right' });
+      const menu = page.locator('.context-view .monaco-menu');
+      await menu.waitFor({ timeout: 10_000 });
+      const items = await menu.locator('.action-label').allInnerTexts();
+      assert.ok(items.includes('Open Run Details'), items.join(', '));
+      for (const hidden of ['Delete Run', 'Rename Run...', 'Set Tag...']) {
+        assert.ok(!items.includes(hidden), `${hidden} is offered: ${items.join(', ')}`);
+      }
+      await page.keyboard.press('Escape');
     }),
   );
 });

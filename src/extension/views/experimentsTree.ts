@@ -150,6 +150,11 @@ export class ExperimentsTree
   // ------------------------------------------------------------------ children
 
   async getChildren(node?: ExperimentsNode): Promise<ExperimentsNode[]> {
+    if (!node && this.firstRender) {
+      this.log.info(
+        `[extension] first request for items ${Math.round(performance.now() - this.activatedAt)} ms after activation start`,
+      );
+    }
     let t: Tracking;
     try {
       t = await this.store.get();

@@ -300,13 +300,26 @@ export async function startCodeServer({
   port,
   timeoutMs = 60_000,
   settings = {},
+  // false (default): every folder is trusted. true: Workspace Trust is on and the
+  // folder opens untrusted (Restricted Mode), without the startup prompt.
+  workspaceTrust = false,
   extraArgs = [],
   env = {},
   host,
 } = {}) {
   if (!folder || !stateDir) throw new Error('startCodeServer needs { folder, stateDir }');
   host ??= await ensureHost();
-  const d = prepareState(stateDir, settings);
+  const d = prepareState(
+    stateDir,
+    workspaceTrust && settings !== null
+      ? {
+          'security.workspace.trust.enabled': true,
+          'security.workspace.trust.startupPrompt': 'never',
+          'security.workspace.trust.emptyWindow': false,
+          ...settings,
+        }
+      : settings,
+  );
   installExitHooks();
   const attempts = port ? 1 : 3; // a free port can be taken between probing and binding
   let lastError;
@@ -319,7 +332,7 @@ export async function startCodeServer({
       '--auth',
       'none',
       ...commonArgs(d),
-      '--disable-workspace-trust',
+      ...(workspaceTrust ? [] : ['--disable-workspace-trust']),
       '--reconnection-grace-time',
       '2',
       '--vscode-option',
