@@ -266,6 +266,36 @@ describe('several processes', () => {
     });
   }
 
+  test('a busy writer keeping the lock between batches still lets another writer in', async () => {
+    const dir = storeDir();
+    const t = await Tracking.open({ dir, watch: false });
+    const run = await t.createRun({ captureGit: false });
+    await t.close();
+    const busy = spawnTs('test/fixtures/metricWriter.ts', [dir, run.runId, 'busy', '3000', '200']);
+    let busyAcked = 0;
+    busy.stdout!.on('data', (d: Buffer) => {
+      for (const m of d.toString().matchAll(/ack (\d+)/g))
+        busyAcked = Math.max(busyAcked, Number(m[1]));
+    });
+    await until(() => busyAcked >= 2000, 30_000, 'the busy writer to get going');
+    const other = spawnTs('test/fixtures/metricWriter.ts', [dir, run.runId, 'other', '5', '10']);
+    const otherExit = await waitExit(other);
+    assert.equal(otherExit.code, 0);
+    assert.ok(
+      busy.exitCode === null,
+      'the second writer finished while the busy one was still writing',
+    );
+    assert.ok(
+      busyAcked < 600_000,
+      `the busy writer had ${busyAcked} of 600000 points acknowledged`,
+    );
+    assert.equal((await waitExit(busy)).code, 0);
+    const check = await Tracking.open({ dir, watch: false });
+    assert.equal(check.metricHistory(run.runId, 'busy').length, 600_000);
+    assert.equal(check.metricHistory(run.runId, 'other').length, 50);
+    await check.close();
+  });
+
   test('a write lock left by a killed process on this host is taken over at once', async () => {
     const dir = storeDir();
     const { runId } = await seeded(dir);
@@ -283,7 +313,8 @@ describe('several processes', () => {
         (l) => l.level === 'warn' && l.message.includes(`left by process ${dead.pid}`),
       ),
     );
-    assert.equal(fs.existsSync(lock), false, 'the lock is released after the write');
+    // A writer keeps the lock a few ms after a write (for the next batch), then lets go.
+    await until(() => !fs.existsSync(lock), 1000, 'the lock to be released after the write');
     // A lock held by a live process is respected.
     fs.mkdirSync(lock);
     fs.writeFileSync(path.join(lock, 'owner'), `${os.hostname()}\n${process.ppid}`);

@@ -117,41 +117,82 @@ function sweepRetired(dir: string): void {
   }
 }
 
+const WANT_PREFIX = 'write.lock.want-';
+
+/**
+ * True when another live process waits for the lock (it leaves a marker file while
+ * waiting). Markers of processes that no longer run are removed.
+ */
+export function othersWaiting(dir: string): boolean {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return false;
+  }
+  let waiting = false;
+  for (const name of names) {
+    if (!name.startsWith(WANT_PREFIX)) continue;
+    const pid = Number(name.slice(WANT_PREFIX.length));
+    if (pid === process.pid) continue;
+    if (Number.isSafeInteger(pid) && pidAlive(pid)) waiting = true;
+    else fs.rmSync(path.join(dir, name), { force: true });
+  }
+  return waiting;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 export async function acquireWriteLock(
   dir: string,
   logger: Logger,
   waitMs = 60_000,
+  onLost?: () => void,
 ): Promise<() => Promise<void>> {
   const lockPath = path.join(dir, 'write.lock');
+  const marker = path.join(dir, `${WANT_PREFIX}${process.pid}`);
   const started = Date.now();
   const fsWithOwner = lockFs(`${os.hostname()}\n${process.pid}`);
-  for (;;) {
-    try {
-      return await lockfile.lock(dir, {
-        lockfilePath: lockPath,
-        realpath: false,
-        stale: LOCK_STALE_MS,
-        update: LOCK_STALE_MS / 4,
-        retries: { retries: 8, factor: 1.5, minTimeout: 1, maxTimeout: 50 },
-        fs: fsWithOwner,
-        onCompromised: (err) =>
-          logger.error(
-            `[store] the write lock ${lockPath} was taken over while held: ${err.message}`,
-          ),
-      });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
-      if (breakIfOwnerDead(lockPath, logger)) {
-        sweepRetired(dir);
-        continue;
-      }
-      if (Date.now() - started > waitMs) {
-        throw new StoreError(
-          `The store is locked for writing by another process (${lockPath}) and stayed locked for ${Math.round(waitMs / 1000)} s. ` +
-            'If no mlops process or VS Code window uses this store, delete that folder and try again.',
-          lockPath,
-        );
+  // A process that just released the lock because others wait lets them go first.
+  while (othersWaiting(dir) && Date.now() - started < 200) await sleep(2);
+  let waiting = false;
+  try {
+    for (;;) {
+      try {
+        return await lockfile.lock(dir, {
+          lockfilePath: lockPath,
+          realpath: false,
+          stale: LOCK_STALE_MS,
+          update: LOCK_STALE_MS / 4,
+          retries: { retries: 8, factor: 1.5, minTimeout: 1, maxTimeout: 20 },
+          fs: fsWithOwner,
+          onCompromised: (err) => {
+            logger.error(
+              `[store] the write lock ${lockPath} was taken over while held: ${err.message}`,
+            );
+            onLost?.();
+          },
+        });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
+        if (!waiting) {
+          fs.writeFileSync(marker, '');
+          waiting = true;
+        }
+        if (breakIfOwnerDead(lockPath, logger)) {
+          sweepRetired(dir);
+          continue;
+        }
+        if (Date.now() - started > waitMs) {
+          throw new StoreError(
+            `The store is locked for writing by another process (${lockPath}) and stayed locked for ${Math.round(waitMs / 1000)} s. ` +
+              'If no mlops process or VS Code window uses this store, delete that folder and try again.',
+            lockPath,
+          );
+        }
       }
     }
+  } finally {
+    if (waiting) fs.rmSync(marker, { force: true });
   }
 }

@@ -26,7 +26,7 @@ import {
   readJournal,
   writeFully,
 } from './journal.ts';
-import { acquireWriteLock } from './lock.ts';
+import { acquireWriteLock, othersWaiting } from './lock.ts';
 import { emptyChange, MutationApplier, noteChange } from './mutations.ts';
 import type { Mutation, StoreChange } from './mutations.ts';
 import { StoreReader } from './queries.ts';
@@ -65,6 +65,19 @@ export interface WriteResult<T> {
 
 type Listener = (change: StoreChange) => void;
 
+interface Lease {
+  release: () => Promise<void>;
+  since: number;
+  /** proper-lockfile found the lock taken over (we were blocked past its stale time). */
+  lost: boolean;
+  timer?: NodeJS.Timeout;
+}
+
+/** A held write lock is released when no write came for this long... */
+const LEASE_IDLE_MS = 5;
+/** ...or after being held this long, so other writers get their turn. */
+const LEASE_MAX_MS = 100;
+
 export class Store {
   private db!: Database;
   private applier!: MutationApplier;
@@ -78,6 +91,7 @@ export class Store {
   private timer: NodeJS.Timeout | undefined;
   private watcher: fs.FSWatcher | undefined;
   private closed = false;
+  private lease: Lease | undefined;
   private unsynced = false;
   private syncTimer: NodeJS.Timeout | undefined;
   reader!: StoreReader;
@@ -211,11 +225,10 @@ export class Store {
 
   private async writeNow<T>(fn: (reader: StoreReader) => WriteResult<T>): Promise<T> {
     if (this.closed) throw new StoreError(`The store ${this.dir} is closed.`, this.dir);
-    fs.mkdirSync(this.dir, { recursive: true });
-    const release = await acquireWriteLock(this.dir, this.logger);
+    // While this process holds the lock, nobody else can have written: catching up
+    // is needed only when the lock is newly taken.
+    if (await this.holdLock()) this.emit(this.catchUp(true));
     try {
-      const external = this.catchUp(true);
-      this.emit(external);
       const { mutations, result } = fn(this.reader);
       if (mutations.length === 0) return result;
       const change = emptyChange(false);
@@ -232,15 +245,66 @@ export class Store {
         throw e;
       }
       this.emit(change);
-      const journalBytes = this.offset;
-      if (
-        journalBytes > Math.max(this.options.compactMinBytes ?? 4 << 20, this.snapshotBytes / 4)
-      ) {
+      if (this.offset > Math.max(this.options.compactMinBytes ?? 4 << 20, this.snapshotBytes / 4)) {
         this.compactLocked();
       }
       return result;
     } finally {
-      await release();
+      await this.leaseLock();
+    }
+  }
+
+  /**
+   * Takes the write lock unless this process holds it already; true when newly taken.
+   * A process writing batches back to back keeps the lock between them (see leaseLock)
+   * instead of taking it, and catching up, for every batch.
+   */
+  private async holdLock(): Promise<boolean> {
+    if (this.lease) {
+      if (this.lease.timer) clearTimeout(this.lease.timer);
+      this.lease.timer = undefined;
+      if (!this.lease.lost) return false;
+      await this.releaseLock();
+    }
+    fs.mkdirSync(this.dir, { recursive: true });
+    const lease: Lease = { release: async () => {}, since: Date.now(), lost: false };
+    lease.release = await acquireWriteLock(
+      this.dir,
+      this.logger,
+      undefined,
+      () => (lease.lost = true),
+    );
+    this.lease = lease;
+    return true;
+  }
+
+  /**
+   * After a write: release at once when another process waits for the lock (it left
+   * a marker) or after LEASE_MAX_MS of holding; otherwise keep it until no write
+   * came for LEASE_IDLE_MS.
+   */
+  private async leaseLock(): Promise<void> {
+    const lease = this.lease;
+    if (!lease) return;
+    if (lease.lost || Date.now() - lease.since > LEASE_MAX_MS || othersWaiting(this.dir)) {
+      await this.releaseLock();
+      return;
+    }
+    lease.timer = setTimeout(() => {
+      this.queue = this.queue.then(() => (this.lease === lease ? this.releaseLock() : undefined));
+    }, LEASE_IDLE_MS);
+    lease.timer.unref();
+  }
+
+  private async releaseLock(): Promise<void> {
+    const lease = this.lease;
+    if (!lease) return;
+    this.lease = undefined;
+    if (lease.timer) clearTimeout(lease.timer);
+    try {
+      await lease.release();
+    } catch (e) {
+      this.logger.warn(`[store] releasing the write lock: ${(e as Error).message}`);
     }
   }
 
@@ -312,13 +376,11 @@ export class Store {
   async compact(): Promise<void> {
     if (this.options.readOnly) return;
     const next = this.queue.then(async () => {
-      fs.mkdirSync(this.dir, { recursive: true });
-      const release = await acquireWriteLock(this.dir, this.logger);
+      if (await this.holdLock()) this.emit(this.catchUp(true));
       try {
-        this.emit(this.catchUp(true));
         this.compactLocked();
       } finally {
-        await release();
+        await this.releaseLock();
       }
     });
     this.queue = next.catch(() => undefined);
@@ -434,6 +496,7 @@ export class Store {
   async close(): Promise<void> {
     if (this.closed) return;
     await this.queue;
+    await this.releaseLock();
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.watcher?.close();
