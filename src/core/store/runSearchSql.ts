@@ -1,6 +1,7 @@
 // Compiles a parsed run filter and order_by (tracking/runFilter.ts) to SQLite over the `runs`
 // table aliased `r`. User values only ever travel as `?` parameters, never in the SQL text.
 
+import type { ViewType } from '../tracking/model.ts';
 import type {
   FilterExpr,
   FilterField,
@@ -192,4 +193,32 @@ export function compileRunQuery(query: {
     .filter((part) => part !== '')
     .join(' ');
   return { sql, params: [...order.params, ...(query.scope?.params ?? []), ...filter.params] };
+}
+
+/**
+ * Which runs a search looks at before its filter: some experiments (none: all),
+ * active / deleted / all, and optionally only top-level runs (`parentRunId: null`)
+ * or the children of one run.
+ */
+export function runScope(scope: {
+  experimentIds: readonly number[];
+  viewType: ViewType;
+  parentRunId?: string | null;
+}): { where: string; params: SqlParam[] } {
+  const clauses: string[] = [];
+  const params: SqlParam[] = [];
+  if (scope.experimentIds.length > 0) {
+    clauses.push(`r.experiment_id IN (${scope.experimentIds.map(() => '?').join(',')})`);
+    params.push(...scope.experimentIds);
+  }
+  if (scope.viewType !== 'ALL') {
+    clauses.push('r.lifecycle_stage = ?');
+    params.push(scope.viewType === 'DELETED_ONLY' ? 'deleted' : 'active');
+  }
+  if (scope.parentRunId === null) clauses.push('r.parent_run_uuid IS NULL');
+  else if (scope.parentRunId !== undefined) {
+    clauses.push('r.parent_run_uuid = ?');
+    params.push(scope.parentRunId);
+  }
+  return { where: clauses.join(' AND ') || '1 = 1', params };
 }

@@ -10,7 +10,7 @@ import { silentLogger } from '../log.ts';
 import { AlreadyExistsError, NotFoundError, ValidationError } from '../store/errors.ts';
 import type { MetricPointTuple, Mutation, StoreChange, TagValue } from '../store/mutations.ts';
 import type { StoreReader } from '../store/queries.ts';
-import { compileRunQuery } from '../store/runSearchSql.ts';
+import { compileRunQuery, runScope } from '../store/runSearchSql.ts';
 import type { SqlParam } from '../store/runSearchSql.ts';
 import { Store } from '../store/store.ts';
 import type { StoreOptions } from '../store/store.ts';
@@ -700,26 +700,14 @@ export class Tracking {
   // ---------------------------------------------------------------- search
 
   private compileSearch(options: SearchRunsOptions): { sql: string; params: SqlParam[] } {
-    const ids = (options.experimentIds ?? []).map(parseExperimentId);
-    const view = options.viewType ?? 'ACTIVE_ONLY';
-    const clauses: string[] = [];
-    const params: SqlParam[] = [];
-    if (ids.length > 0) {
-      clauses.push(`r.experiment_id IN (${ids.map(() => '?').join(',')})`);
-      params.push(...ids);
-    }
-    if (view !== 'ALL') {
-      clauses.push(`r.lifecycle_stage = '${view === 'DELETED_ONLY' ? 'deleted' : 'active'}'`);
-    }
-    if (options.parentRunId === null) clauses.push('r.parent_run_uuid IS NULL');
-    else if (options.parentRunId !== undefined) {
-      clauses.push('r.parent_run_uuid = ?');
-      params.push(options.parentRunId);
-    }
     return compileRunQuery({
       filter: parseRunFilter(options.filter ?? ''),
       orderBy: parseOrderBy(options.orderBy ?? []),
-      scope: { where: clauses.join(' AND ') || '1 = 1', params },
+      scope: runScope({
+        experimentIds: (options.experimentIds ?? []).map(parseExperimentId),
+        viewType: options.viewType ?? 'ACTIVE_ONLY',
+        parentRunId: options.parentRunId,
+      }),
     });
   }
 

@@ -458,11 +458,6 @@ export class ExperimentsTree
     item.tooltip = md;
     return item;
   }
-
-  /** Everything a run item shows, for run-scoped commands. */
-  runIdOf(node: ExperimentsNode | undefined): string | undefined {
-    return node?.kind === 'run' ? node.run.info.runId : undefined;
-  }
 }
 
 function escapeMd(text: string): string {
