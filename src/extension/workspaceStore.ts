@@ -3,6 +3,7 @@
 // workspace is trusted, reopened when the setting or trust changes. Raises one
 // debounced change event for writes by this or any other process.
 
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { StoreChange } from '../core/store/mutations.ts';
@@ -20,6 +21,7 @@ export class WorkspaceStore extends Disposable {
   private readonly changed = this.register(new vscode.EventEmitter<StoreChange | undefined>());
   private _state: StoreState = 'loading';
   private _error: Error | undefined;
+  private folderPoll: NodeJS.Timeout | undefined;
 
   /** Fires (at most every 100 ms) after the store changed; undefined = reloaded. */
   readonly onDidChange = this.changed.event;
@@ -43,6 +45,7 @@ export class WorkspaceStore extends Disposable {
       ),
     );
     this.register({ dispose: () => void this.close() });
+    this.register({ dispose: () => clearInterval(this.folderPoll) });
   }
 
   get state(): StoreState {
@@ -70,6 +73,30 @@ export class WorkspaceStore extends Disposable {
     if (this.tracking) return Promise.resolve(this.tracking);
     this.opening ??= this.open().finally(() => (this.opening = undefined));
     return this.opening;
+  }
+
+  /**
+   * The store, or undefined while its folder does not exist: there is nothing to read,
+   * so sql.js is not even loaded. The folder is then checked twice a second, and the
+   * store opens (and the views refresh) as soon as a first run creates it.
+   */
+  async getIfExists(): Promise<Tracking | undefined> {
+    const dir = this.dir;
+    if (this.tracking || this.opening || !dir || fs.existsSync(dir)) return this.get();
+    this.setState('empty');
+    if (!this.folderPoll) {
+      const poll = setInterval(() => {
+        if (!fs.existsSync(dir)) return;
+        clearInterval(poll);
+        this.folderPoll = undefined;
+        void this.get().then(
+          () => this.changed.fire(undefined),
+          () => this.changed.fire(undefined),
+        );
+      }, 500);
+      this.folderPoll = poll;
+    }
+    return undefined;
   }
 
   /** The store if it is open already (for synchronous tree reads). */
@@ -151,6 +178,8 @@ export class WorkspaceStore extends Disposable {
   }
 
   private async close(): Promise<void> {
+    clearInterval(this.folderPoll);
+    this.folderPoll = undefined;
     const t = this.tracking;
     this.tracking = undefined;
     this.storeListener?.dispose();

@@ -155,16 +155,16 @@ export class ExperimentsTree
         `[extension] first request for items ${Math.round(performance.now() - this.activatedAt)} ms after activation start`,
       );
     }
-    let t: Tracking;
+    let t: Tracking | undefined;
     try {
-      t = await this.store.get();
+      t = node ? await this.store.get() : await this.store.getIfExists();
     } catch {
       this.updateMessage();
       return [];
     }
     this.updateMessage();
     const started = performance.now();
-    const children = this.childrenOf(t, node);
+    const children = t ? this.childrenOf(t, node) : [];
     if (node?.kind === 'experiment' || !node) {
       const ms = Math.round(performance.now() - started);
       const what = node ? `experiment ${node.experiment.name}` : 'experiments';

@@ -343,6 +343,50 @@ const checks = [
       };
     },
   ],
+  [
+    'a store folder that does not exist yet is not opened; a first CLI run there shows up on its own',
+    async ({ api }) => {
+      const config = vscode.workspace.getConfiguration('mlops');
+      const fresh = 'fresh-store';
+      await config.update('storePath', fresh, vscode.ConfigurationTarget.Workspace);
+      try {
+        await waitFor(
+          'the view to show the empty store',
+          5000,
+          async () => (await api.tree.getChildren()).length === 0,
+        );
+        assert.equal(api.store.current, undefined, 'nothing to open while the folder is missing');
+        assert.equal(api.store.state, 'empty');
+        const started = Date.now();
+        await cli(
+          'run',
+          'start',
+          '-e',
+          'first-steps',
+          '--name',
+          'hello',
+          '--no-git',
+          '--store',
+          fresh,
+        );
+        const written = Date.now();
+        await waitFor('the first run to show in the view', 3000, async () => {
+          const roots = await api.tree.getChildren();
+          return roots.some((n) => n.kind === 'experiment' && n.experiment.name === 'first-steps');
+        });
+        // The state (and with it the welcome view) follows on the debounced change event.
+        await waitFor("the store state to become 'ready'", 1000, () => api.store.state === 'ready');
+        return { cliMs: written - started, shownAfterMs: Date.now() - written };
+      } finally {
+        await config.update('storePath', undefined, vscode.ConfigurationTarget.Workspace);
+        await waitFor('the view to return to the seeded store', 5000, async () =>
+          (await api.tree.getChildren()).some(
+            (n) => n.kind === 'experiment' && n.experiment.name === 'mnist',
+          ),
+        );
+      }
+    },
+  ],
 ];
 
 async function run() {
