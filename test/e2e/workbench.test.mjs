@@ -300,6 +300,37 @@ describe('the workbench on a workspace seeded by the CLI', () => {
   );
 
   it(
+    'opens an artifact from the tree and reveals it in the Explorer',
+    s.step('artifacts', async () => {
+      const { page } = s;
+      await expand(page, 'baseline');
+      await expand(page, 'Artifacts (1)');
+      await expand(page, 'model');
+      await row(page, 'model.txt').first().click();
+      await page
+        .locator('.tabs-container .tab', { hasText: 'model.txt' })
+        .first()
+        .waitFor({ timeout: 15_000 });
+      await page.waitForFunction(
+        () =>
+          /weights/.test(document.querySelector('.editor-instance .view-lines')?.textContent ?? ''),
+        null,
+        { timeout: 15_000 },
+      );
+      await contextMenu(page, 'model.txt', 'Reveal Artifact in Explorer');
+      const explorer = page.locator('.part.sidebar .explorer-folders-view');
+      await explorer.waitFor({ timeout: 15_000 });
+      await explorer
+        .locator('.monaco-list-row.selected', {
+          has: page.locator('.label-name', { hasText: /^model\.txt$/ }),
+        })
+        .waitFor({ timeout: 15_000 });
+      await screenshot(page, 'artifact-revealed');
+      await openMlops(page);
+    }),
+  );
+
+  it(
     'opens run details and deletes a run (after confirmation) from the context menu',
     s.step('context-menu', async () => {
       const { page, ws, extra } = s;
