@@ -2,7 +2,7 @@
 // development extension (extensionDevelopmentPath, no .vsix) and runs test/e2e/inhost/index.js
 // inside its extension host (extensionTestsPath), on a workspace seeded through the CLI.
 // That module checks the API `activate` returns and reports each check to a JSON file
-// ($MLOPS_INHOST_RESULTS) and through the page's codeAutomationLog; the workbench reports
+// (in the workspace) and through the page's codeAutomationLog; the workbench reports
 // the end through codeAutomationExit. Needs `npm run build` first. On failure a screenshot
 // and the logs go to test-results/e2e/ (inhost-*).
 
@@ -12,13 +12,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { closeWorkbench, consoleLines, openWorkbench, screenshot } from './host/browser.mjs';
-import { ensureHost } from './host/install.mjs';
-import { processesMentioning, startCodeServer } from './host/server.mjs';
-import { createTempDir } from './host/tempdir.mjs';
+import { resultsDir, startSession } from './host/session.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const resultsDir = path.join(repo, 'test-results', 'e2e');
 const cliPath = path.join(repo, 'dist', 'cli.js');
 const extensionMain = path.join(repo, 'dist', 'extension.js');
 const testsModule = path.join(repo, 'test', 'e2e', 'inhost', 'index.js');
@@ -55,10 +51,7 @@ function seed(ws) {
 
 describe('the extension API inside the extension host (extensionTestsPath)', () => {
   const s = {
-    tmp: undefined,
-    ws: undefined,
-    server: undefined,
-    page: undefined,
+    session: undefined,
     resultsFile: undefined,
     automationLog: [],
     exit: undefined,
@@ -68,91 +61,51 @@ describe('the extension API inside the extension host (extensionTestsPath)', () 
 
   before(
     async () => {
-      try {
-        for (const file of [extensionMain, cliPath]) {
-          assert.ok(fs.existsSync(file), `${file} is missing: run \`npm run build\` first`);
-        }
-        const host = await ensureHost();
-        s.tmp = createTempDir(NAME);
-        s.ws = path.join(s.tmp, 'workspace');
-        fs.mkdirSync(s.ws);
-        seed(s.ws);
-        s.resultsFile = path.join(s.tmp, 'inhost-results.json');
-        // A fresh state: the extension comes only from extensionDevelopmentPath, no .vsix.
-        s.server = await startCodeServer({
-          folder: s.ws,
-          stateDir: path.join(s.tmp, 'state'),
-          host,
-          env: { MLOPS_INHOST_RESULTS: s.resultsFile, MLOPS_INHOST_NODE: process.execPath },
-        });
-        const remote = (p) => `vscode-remote://127.0.0.1:${s.server.port}${p}`;
-        s.exited = new Promise((resolve) => {
-          s.onExit = resolve;
-        });
-        s.page = await openWorkbench({
-          url: s.server.url,
-          folder: s.ws,
-          screenshotsDir: resultsDir,
-          browserDir: path.join(s.tmp, 'browser'),
-          timeoutMs: 90_000,
-          // openWorkbench URL-encodes query values.
-          query: {
+      for (const file of [extensionMain, cliPath]) {
+        assert.ok(fs.existsSync(file), `${file} is missing: run \`npm run build\` first`);
+      }
+      s.exited = new Promise((resolve) => {
+        s.onExit = resolve;
+      });
+      // A fresh state: the extension comes only from extensionDevelopmentPath, no .vsix.
+      s.session = await startSession({
+        name: NAME,
+        prepare: seed,
+        env: { MLOPS_INHOST_NODE: process.execPath },
+        timeoutMs: 90_000,
+        // openWorkbench URL-encodes query values.
+        query: (server) => {
+          const remote = (p) => `vscode-remote://127.0.0.1:${server.port}${p}`;
+          return {
             payload: JSON.stringify([
               ['extensionDevelopmentPath', remote(repo)],
               ['extensionTestsPath', remote(testsModule)],
             ]),
+          };
+        },
+        exposeFunctions: {
+          codeAutomationLog: (type, args) => {
+            const text = Array.isArray(args) ? args.join(' ') : String(args);
+            s.automationLog.push(`[${type}] ${text}`);
           },
-          exposeFunctions: {
-            codeAutomationLog: (type, args) => {
-              const text = Array.isArray(args) ? args.join(' ') : String(args);
-              s.automationLog.push(`[${type}] ${text}`);
-            },
-            codeAutomationExit: (code, logs) => {
-              s.exit = { code, logs, at: Date.now() };
-              s.onExit(s.exit);
-            },
+          codeAutomationExit: (code, logs) => {
+            s.exit = { code, logs, at: Date.now() };
+            s.onExit(s.exit);
           },
-        });
-      } catch (e) {
-        s.failed = true;
-        throw e;
-      }
+        },
+      });
+      // Without $MLOPS_INHOST_RESULTS the in-host module writes its results here.
+      s.resultsFile = path.join(s.session.workspace, '.inhost-results.json');
     },
     { timeout: 20 * 60_000 },
   );
 
   after(async () => {
-    const problems = [];
-    if (s.failed) await saveFailureArtifacts(s).catch((e) => problems.push(`saving logs: ${e}`));
-    await closeWorkbench(s.page).catch((e) => problems.push(`closing chromium: ${e.message}`));
-    await s.server?.stop().catch((e) => problems.push(`stopping code-server: ${e.message}`));
-    if (s.failed && s.server) {
-      fs.mkdirSync(resultsDir, { recursive: true });
-      fs.copyFileSync(s.server.logFile, path.join(resultsDir, `${NAME}-code-server.log`));
+    if (s.failed && s.session) {
+      s.session.markFailed();
+      await saveFailureArtifacts(s);
     }
-    if (s.tmp) {
-      // Chromium's crash handler may take a moment to follow the browser out.
-      let left = processesMentioning(s.tmp);
-      for (const deadline = Date.now() + 3000; left.length && Date.now() < deadline;) {
-        await new Promise((r) => setTimeout(r, 100));
-        left = processesMentioning(s.tmp);
-      }
-      for (const p of left) {
-        try {
-          process.kill(p.pid, 'SIGKILL');
-        } catch {
-          // gone meanwhile
-        }
-      }
-      if (left.length) {
-        problems.push(
-          `processes left running:\n${left.map((p) => `  ${p.pid} ${p.cmd}`).join('\n')}`,
-        );
-      }
-      if (!process.env.MLOPS_E2E_KEEP)
-        fs.rmSync(s.tmp, { recursive: true, force: true, maxRetries: 3 });
-    }
-    assert.deepEqual(problems, [], 'cleanup');
+    await s.session?.close();
   });
 
   it(
@@ -216,15 +169,10 @@ describe('the extension API inside the extension host (extensionTestsPath)', () 
   });
 });
 
+/** What only this test has to keep on failure; the session keeps the server log and console. */
 async function saveFailureArtifacts(s) {
   fs.mkdirSync(resultsDir, { recursive: true });
-  if (s.page) {
-    await screenshot(s.page, `${NAME}-FAILED`).catch(() => {});
-    fs.writeFileSync(
-      path.join(resultsDir, `${NAME}-browser-console.log`),
-      consoleLines(s.page).join('\n') + '\n',
-    );
-  }
+  if (s.session.page) await s.session.screenshot('FAILED').catch(() => {});
   fs.writeFileSync(
     path.join(resultsDir, `${NAME}-automation.log`),
     s.automationLog.join('\n') + '\n',

@@ -11,19 +11,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import {
-  closeWorkbench,
-  consoleLines,
-  openWorkbench,
-  runCommand,
-  screenshot,
-} from './host/browser.mjs';
-import { ensureHost } from './host/install.mjs';
-import { installVsix, processesMentioning, startCodeServer } from './host/server.mjs';
-import { createTempDir } from './host/tempdir.mjs';
+import { runCommand, screenshot } from './host/browser.mjs';
+import { startSession } from './host/session.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const resultsDir = path.join(repo, 'test-results', 'e2e');
 const vsix = path.join(repo, 'dist', 'mlops-workbench.vsix');
 const cliPath = path.join(repo, 'dist', 'cli.js');
 
@@ -59,69 +50,33 @@ function seed(ws) {
   return runs;
 }
 
-/** One code-server + chromium session on a workspace, with failure screenshots and cleanup. */
+/**
+ * One code-server + chromium session (host/session.mjs) per describe block, with the
+ * packaged .vsix installed: started before its tests, closed (and checked for leftover
+ * processes) after them. `s.step` wraps a test body so a failure saves a screenshot.
+ */
 function session(label, prepare, serverOptions = {}) {
-  const s = { page: undefined, server: undefined, tmp: undefined, ws: undefined, failed: false };
+  const s = {
+    current: undefined,
+    get page() {
+      return this.current?.page;
+    },
+    get ws() {
+      return this.current?.workspace;
+    },
+    get extra() {
+      return this.current?.prepared;
+    },
+    step: (name, fn) => (t) => s.current.check(name, () => fn(t)),
+  };
   before(
     async () => {
-      try {
-        assert.ok(fs.existsSync(vsix), `${vsix} is missing: run \`npm run package\` first`);
-        const host = await ensureHost();
-        s.tmp = createTempDir(label);
-        s.ws = path.join(s.tmp, 'workspace');
-        fs.mkdirSync(s.ws);
-        s.extra = prepare?.(s.ws);
-        const stateDir = path.join(s.tmp, 'state');
-        await installVsix({ vsixPath: vsix, stateDir, host });
-        s.server = await startCodeServer({ folder: s.ws, stateDir, host, ...serverOptions });
-        s.page = await openWorkbench({
-          url: s.server.url,
-          folder: s.ws,
-          screenshotsDir: resultsDir,
-          browserDir: path.join(s.tmp, 'browser'),
-        });
-      } catch (e) {
-        s.failed = true;
-        throw e;
-      }
+      assert.ok(fs.existsSync(vsix), `${vsix} is missing: run \`npm run package\` first`);
+      s.current = await startSession({ name: label, prepare, vsixPaths: [vsix], ...serverOptions });
     },
     { timeout: 20 * 60_000 },
   );
-  after(async () => {
-    if (s.failed && s.page) {
-      fs.mkdirSync(resultsDir, { recursive: true });
-      fs.writeFileSync(
-        path.join(resultsDir, `${label}-browser-console.log`),
-        consoleLines(s.page).join('\n'),
-      );
-    }
-    await closeWorkbench(s.page).catch(() => {});
-    await s.server?.stop().catch(() => {});
-    if (s.failed && s.server)
-      fs.copyFileSync(s.server.logFile, path.join(resultsDir, `${label}-code-server.log`));
-    if (s.tmp) {
-      for (const p of processesMentioning(s.tmp)) {
-        try {
-          process.kill(p.pid, 'SIGKILL');
-        } catch {
-          // gone meanwhile
-        }
-      }
-      if (!process.env.MLOPS_E2E_KEEP)
-        fs.rmSync(s.tmp, { recursive: true, force: true, maxRetries: 3 });
-    }
-  });
-  /** A test body that saves a screenshot when it fails. */
-  s.step = (name, fn) => async (t) => {
-    try {
-      await fn(t);
-    } catch (e) {
-      s.failed = true;
-      const file = await screenshot(s.page, `FAILED-${label}-${name}`).catch(() => undefined);
-      if (file) e.message += `\nscreenshot: ${file}`;
-      throw e;
-    }
-  };
+  after(() => s.current?.close());
   return s;
 }
 

@@ -21,14 +21,20 @@ export const resultsDir = path.join(repoRoot, 'test-results', 'e2e');
 
 /**
  * Starts a session named `name` (used in file names). `files` maps workspace-relative paths
- * to contents. Resolves once the workbench is ready; on any failure everything started so far
- * is stopped and the logs are saved before the error is rethrown.
+ * to contents; `prepare(workspace)` then runs before the server starts (to seed a store
+ * through the CLI, say) and its result is `session.prepared`. `workspaceTrust` and `env` go
+ * to startCodeServer; `query` may be a function of the started server. Resolves once the
+ * workbench is ready; on any failure everything started so far is stopped and the logs are
+ * saved before the error is rethrown.
  */
 export async function startSession({
   name,
   files = {},
+  prepare,
   vsixPaths = [],
   settings,
+  workspaceTrust,
+  env,
   query,
   exposeFunctions,
   timeoutMs = 60_000,
@@ -58,6 +64,7 @@ export async function startSession({
     timings,
     server: undefined,
     page: undefined,
+    prepared: undefined,
     failed: false,
     /** Marks the session failed so close() keeps the logs. */
     markFailed() {
@@ -85,12 +92,20 @@ export async function startSession({
   let closing;
 
   try {
+    session.prepared = await prepare?.(workspace);
     t0 = Date.now();
     for (const vsixPath of vsixPaths) await installVsix({ vsixPath, stateDir, host });
     if (vsixPaths.length) timings.installVsixMs = Date.now() - t0;
 
     t0 = Date.now();
-    session.server = await startCodeServer({ folder: workspace, stateDir, settings, host });
+    session.server = await startCodeServer({
+      folder: workspace,
+      stateDir,
+      settings,
+      workspaceTrust,
+      env,
+      host,
+    });
     timings.serverMs = Date.now() - t0;
 
     t0 = Date.now();
@@ -99,7 +114,7 @@ export async function startSession({
       folder: workspace,
       screenshotsDir: results,
       browserDir: path.join(tmp, 'browser'),
-      query,
+      query: typeof query === 'function' ? query(session.server) : query,
       exposeFunctions,
       timeoutMs,
     });
