@@ -8,10 +8,7 @@ import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { closeWorkbench, openWorkbench } from '../test/e2e/host/browser.mjs';
-import { ensureHost } from '../test/e2e/host/install.mjs';
-import { installVsix, startCodeServer } from '../test/e2e/host/server.mjs';
-import { createTempDir } from '../test/e2e/host/tempdir.mjs';
+import { startSession } from '../test/e2e/host/session.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { Tracking } = createRequire(import.meta.url)(path.join(repo, 'dist', 'tracking.js'));
@@ -42,21 +39,17 @@ async function waitForLine(stateDir, pattern, timeoutMs = 60_000) {
 }
 
 async function scenario(label, seed, { expand } = {}) {
-  const tmp = createTempDir(`bench-${label.replace(/[^a-z0-9]+/gi, '-').slice(0, 12)}`);
-  const ws = path.join(tmp, 'ws');
-  fs.mkdirSync(ws);
-  const seedStarted = Date.now();
-  await seed?.(path.join(ws, '.mlops'));
-  const seedS = (Date.now() - seedStarted) / 1000;
-  const stateDir = path.join(tmp, 'state');
-  const host = await ensureHost();
-  await installVsix({ vsixPath: vsix, stateDir, host });
-  const server = await startCodeServer({ folder: ws, stateDir, host });
-  const page = await openWorkbench({
-    url: server.url,
-    folder: ws,
-    browserDir: path.join(tmp, 'browser'),
+  let seedS = 0;
+  const session = await startSession({
+    name: `bench-${label.replace(/[^a-z0-9]+/gi, '-').slice(0, 12)}`,
+    prepare: async (ws) => {
+      const seedStarted = Date.now();
+      await seed?.(path.join(ws, '.mlops'));
+      seedS = (Date.now() - seedStarted) / 1000;
+    },
+    vsixPaths: [vsix],
   });
+  const { page, stateDir } = session;
   try {
     await page.locator('.activitybar [aria-label^="MLOps"]').first().click({ timeout: 30_000 });
     const activated = Number(
@@ -96,9 +89,7 @@ async function scenario(label, seed, { expand } = {}) {
     }
     return out;
   } finally {
-    await closeWorkbench(page).catch(() => {});
-    await server.stop().catch(() => {});
-    fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 3 });
+    await session.close();
   }
 }
 
