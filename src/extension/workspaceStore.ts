@@ -134,11 +134,11 @@ export class WorkspaceStore extends Disposable {
     }
   }
 
+  /** Runs after every change event: a cheap query, not the totals (which count every point). */
   private updateEmptiness(): void {
     const t = this.tracking;
     if (!t) return;
-    const counts = t.store.reader.counts();
-    this.setState(counts.runs === 0 && counts.experiments <= 1 ? 'empty' : 'ready');
+    this.setState(t.store.reader.isEmpty() ? 'empty' : 'ready');
   }
 
   private setState(state: StoreState): void {

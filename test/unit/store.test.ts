@@ -181,6 +181,20 @@ describe('store persistence', () => {
     await assert.rejects(Tracking.open({ dir, watch: false }), StoreVersionError);
   });
 
+  test('isEmpty: no runs and no experiment besides Default', async () => {
+    const t = await Tracking.open({ dir: storeDir(), watch: false });
+    assert.equal(t.store.reader.isEmpty(), true);
+    const run = await t.createRun({ captureGit: false });
+    assert.equal(t.store.reader.isEmpty(), false, 'a run in Default');
+    await t.deleteRun(run.runId);
+    assert.equal(t.store.reader.isEmpty(), false, 'a deleted run can still be restored');
+    const other = await Tracking.open({ dir: storeDir(), watch: false });
+    await other.createExperiment('planned');
+    assert.equal(other.store.reader.isEmpty(), false, 'an experiment without runs');
+    await t.close();
+    await other.close();
+  });
+
   test('a read-only store refuses writes', async () => {
     const dir = storeDir();
     await seeded(dir);

@@ -240,7 +240,15 @@ export class StoreReader {
     );
   }
 
-  /** Totals for `mlops store check` and the benchmarks. */
+  /** No runs and at most the Default experiment: what the welcome view is for. */
+  isEmpty(): boolean {
+    const r = this.one(
+      'SELECT (SELECT count(*) FROM experiments) AS e, EXISTS (SELECT 1 FROM runs) AS r',
+    )!;
+    return !r.r && (r.e as number) <= 1;
+  }
+
+  /** Totals for `mlops store info`, the store summary and the benchmarks. */
   counts(): { experiments: number; runs: number; metricPoints: number } {
     const r = this.one(
       'SELECT (SELECT count(*) FROM experiments) AS e, (SELECT count(*) FROM runs) AS r, (SELECT count(*) FROM metrics) AS m',
