@@ -1,6 +1,6 @@
 // Runs tests with Node's built-in test runner, in one run so that it ends with one
 // pass/fail summary (Node 20 has no glob for --test, so the files are listed here).
-// Usage: node scripts/run-tests.mjs [dir...]   (default: test/unit)
+// Usage: node scripts/run-tests.mjs [dir or file...]   (default: test/unit)
 
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -15,7 +15,10 @@ const walk = (dir) => {
     else if (/\.test\.(ts|mjs)$/.test(e.name)) files.push(full);
   }
 };
-for (const root of roots) walk(root);
+for (const root of roots) {
+  if (fs.statSync(root).isFile()) files.push(root);
+  else walk(root);
+}
 files.sort();
 if (files.length === 0) {
   console.error(`no test files under ${roots.join(', ')}`);

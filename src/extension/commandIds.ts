@@ -24,6 +24,9 @@ export const COMMAND_IDS = {
   restoreRun: 'mlops.restoreRun',
   openArtifact: 'mlops.openArtifact',
   revealArtifact: 'mlops.revealArtifact',
+  compareRuns: 'mlops.compareRuns',
+  compareMatching: 'mlops.compareMatching',
+  chartMetric: 'mlops.chartMetric',
 } as const;
 
 export type CommandId = (typeof COMMAND_IDS)[keyof typeof COMMAND_IDS];

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { setSqlWasmPath } from '../core/store/sqlite.ts';
 import type { CommandContext } from './commands/context.ts';
+import { registerCompareCommands } from './commands/compareCommands.ts';
 import { registerExperimentCommands } from './commands/experimentCommands.ts';
 import { registerRunCommands } from './commands/runCommands.ts';
 import { registerStoreCommands } from './commands/storeCommands.ts';
@@ -36,6 +37,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi | undef
       ...registerStoreCommands(ctx),
       ...registerExperimentCommands(ctx),
       ...registerRunCommands(ctx),
+      ...registerCompareCommands(ctx, context.extensionUri),
     );
     log.info(`[extension] activated in ${Math.round(performance.now() - started)} ms`);
     return { store, tree };

@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runCommand, screenshot } from './host/browser.mjs';
 import { startSession } from './host/session.mjs';
+import { contextMenu, expand, openMlops, row, sidebar, startInputCommand } from './host/tree.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const vsix = path.join(repo, 'dist', 'mlops-workbench.vsix');
@@ -78,69 +79,6 @@ function session(label, prepare, serverOptions = {}) {
   );
   after(() => s.current?.close());
   return s;
-}
-
-const sidebar = (page) => page.locator('.part.sidebar');
-/** The tree row whose label (not its description) is exactly `text`. */
-const row = (page, text) =>
-  sidebar(page).locator('.monaco-list-row', {
-    has: page.locator('.label-name', {
-      hasText: new RegExp(`^\\s*${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`),
-    }),
-  });
-
-async function openMlops(page) {
-  await page.locator('.activitybar [aria-label^="MLOps"]').first().click({ timeout: 30_000 });
-  await sidebar(page)
-    .locator('.composite.title', { hasText: 'MLOps: Experiments' })
-    .first()
-    .waitFor({ timeout: 30_000 });
-}
-
-/** Runs `item` from the context menu of the row `rowText`, as a person does with the mouse. */
-async function contextMenu(page, rowText, item) {
-  await row(page, rowText).first().click({ button: 'right' });
-  const entry = page.locator('.context-view .action-label', { hasText: new RegExp(`^${item}$`) });
-  await entry.waitFor({ timeout: 10_000 });
-  // The menu ignores a click that arrives while it is still opening; hovering focuses the
-  // entry (as the mouse does) and Enter runs it.
-  await entry.hover();
-  await page.waitForFunction(
-    (el) => el.closest('.action-item')?.classList.contains('focused'),
-    await entry.elementHandle(),
-    {
-      timeout: 5000,
-    },
-  );
-  await page.keyboard.press('Enter');
-  await page.locator('.context-view .monaco-menu').waitFor({ state: 'detached', timeout: 5000 });
-}
-
-/**
- * Starts a palette command that asks for input: unlike runCommand, the quick-input
- * widget stays open for the command's own input box, titled `inputTitle`.
- */
-async function startInputCommand(page, title, inputTitle) {
-  const widget = page.locator('.quick-input-widget');
-  await page.keyboard.press('F1');
-  await widget.locator('input').first().fill(`>${title}`);
-  await widget
-    .locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: title }) })
-    .first()
-    .click({ timeout: 15_000 });
-  await widget.locator('.quick-input-title', { hasText: inputTitle }).waitFor({ timeout: 10_000 });
-  return widget.locator('input').first();
-}
-
-async function expand(page, text) {
-  const r = row(page, text).first();
-  await r.waitFor({ timeout: 20_000 });
-  if ((await r.getAttribute('aria-expanded')) !== 'true') await r.click();
-  await page.waitForFunction(
-    (el) => el.getAttribute('aria-expanded') === 'true',
-    await r.elementHandle(),
-    { timeout: 10_000 },
-  );
 }
 
 describe('the workbench on a workspace seeded by the CLI', () => {

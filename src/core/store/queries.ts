@@ -225,6 +225,67 @@ export class StoreReader {
     }));
   }
 
+  /**
+   * A metric's history as columns in (step, timestamp) order, optionally only the
+   * points whose step or timestamp lies in [from, to], or whose step is after
+   * `afterStep`. Rows are read as arrays into typed arrays: an object per point
+   * would cost more than the read itself for the long histories charts ask for.
+   */
+  metricColumns(
+    rid: number,
+    key: string,
+    range?: { column: 'step' | 'timestamp'; from: number; to: number },
+    afterStep?: number,
+  ): { step: Float64Array; time: Float64Array; value: Float64Array } {
+    let where = 'rid = ? AND key = ?';
+    const params: SqlValue[] = [rid, key];
+    if (range) {
+      where += ` AND ${range.column} >= ? AND ${range.column} <= ?`;
+      params.push(range.from, range.to);
+    }
+    if (afterStep !== undefined) {
+      where += ' AND step > ?';
+      params.push(afterStep);
+    }
+    const countRow = this.one('SELECT count FROM latest_metrics WHERE rid = ? AND key = ?', [
+      rid,
+      key,
+    ]);
+    let capacity = Math.max(16, Number(countRow?.count ?? 16));
+    let step: Float64Array = new Float64Array(capacity);
+    let time: Float64Array = new Float64Array(capacity);
+    let value: Float64Array = new Float64Array(capacity);
+    let n = 0;
+    const s = this.statements.get(
+      `SELECT step, timestamp, value, is_nan FROM metrics WHERE ${where} ORDER BY step, timestamp, rowid`,
+    );
+    s.bind(params);
+    try {
+      while (s.step()) {
+        if (n === capacity) {
+          capacity *= 2;
+          const grow = (a: Float64Array): Float64Array => {
+            const b = new Float64Array(capacity);
+            b.set(a);
+            return b;
+          };
+          step = grow(step);
+          time = grow(time);
+          value = grow(value);
+        }
+        const r = s.get();
+        step[n] = r[0] as number;
+        time[n] = r[1] as number;
+        value[n] = r[3] ? NaN : (r[2] as number);
+        n++;
+      }
+    } finally {
+      s.reset();
+    }
+    // Copies, not views: a view would carry its whole buffer to the webview.
+    return { step: step.slice(0, n), time: time.slice(0, n), value: value.slice(0, n) };
+  }
+
   datasets(rid: number): DatasetInput[] {
     return this.all('SELECT * FROM datasets WHERE rid = ? ORDER BY id', [rid]).map(toDataset);
   }

@@ -42,6 +42,7 @@ import type {
   ViewType,
 } from './model.ts';
 import { parseOrderBy, parseRunFilter } from './runFilter.ts';
+import { decimateMinMax, pickIndices } from '../../shared/series.ts';
 
 export const DEFAULT_EXPERIMENT_ID = '0';
 export const DEFAULT_EXPERIMENT_NAME = 'Default';
@@ -695,6 +696,49 @@ export class Tracking {
       pageToken = page.nextPageToken;
     } while (pageToken);
     return out;
+  }
+
+  /**
+   * A metric's history for a chart: columns (step, wall time, value), decimated to
+   * at most `maxPoints` by min/max per pixel so spikes survive; optionally only an x
+   * range (step, wall time, or milliseconds since the run started) for a zoom, or
+   * only the points after a step for a live update.
+   */
+  metricSeries(
+    runId: string,
+    key: string,
+    options: {
+      maxPoints: number;
+      range?: { axis: 'step' | 'time' | 'relative'; from: number; to: number };
+      afterStep?: number;
+    },
+  ): { step: Float64Array; time: Float64Array; value: Float64Array; total: number } {
+    const info = this.reader.runInfo(runId);
+    if (!info) throw new NotFoundError(`No run with id ${runId}.`);
+    let range: { column: 'step' | 'timestamp'; from: number; to: number } | undefined;
+    if (options.range) {
+      const { axis, from, to } = options.range;
+      range =
+        axis === 'step'
+          ? { column: 'step', from: Math.floor(from), to: Math.ceil(to) }
+          : axis === 'time'
+            ? { column: 'timestamp', from: Math.floor(from), to: Math.ceil(to) }
+            : {
+                column: 'timestamp',
+                from: Math.floor(info.startTime + from),
+                to: Math.ceil(info.startTime + to),
+              };
+    }
+    const cols = this.reader.metricColumns(info.rid, key, range, options.afterStep);
+    const total = cols.step.length;
+    if (total <= options.maxPoints) return { ...cols, total };
+    const keep = decimateMinMax(cols.step, cols.value, options.maxPoints);
+    return {
+      step: pickIndices(cols.step, keep),
+      time: pickIndices(cols.time, keep),
+      value: pickIndices(cols.value, keep),
+      total,
+    };
   }
 
   // ---------------------------------------------------------------- search

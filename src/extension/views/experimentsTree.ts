@@ -27,6 +27,8 @@ export type ExperimentsNode =
       description: string;
       tooltip?: string;
       icon?: string;
+      /** Set on the leaves of the Metrics section: a click charts it. */
+      metric?: { runId: string; key: string };
     }
   | { kind: 'artifact'; runId: string; entry: ArtifactEntry }
   | { kind: 'more'; containerKey: string; shown: number; total: number };
@@ -280,15 +282,16 @@ export class ExperimentsTree
           leaf(k, k, v, `${k} = ${v}`, 'symbol-constant'),
         );
       case 'metrics':
-        return Object.values(run.metrics).map((m) =>
-          leaf(
+        return Object.values(run.metrics).map((m) => ({
+          ...leaf(
             m.key,
             m.key,
             `${formatMetricValue(m.value)}  (min ${formatMetricValue(m.min)}, max ${formatMetricValue(m.max)}, ${m.count} ${m.count === 1 ? 'step' : 'steps'})`,
-            `${m.key}: latest ${formatMetricValue(m.value)} at step ${m.step}\nmin ${formatMetricValue(m.min)}, max ${formatMetricValue(m.max)}, ${m.count} points`,
+            `${m.key}: latest ${formatMetricValue(m.value)} at step ${m.step}\nmin ${formatMetricValue(m.min)}, max ${formatMetricValue(m.max)}, ${m.count} points\nClick to chart it.`,
             'graph-line',
           ),
-        );
+          metric: { runId, key: m.key },
+        }));
       case 'tags':
         return Object.entries(run.tags)
           .filter(([k]) => !k.startsWith('mlflow.'))
@@ -379,7 +382,14 @@ export class ExperimentsTree
         item.description = node.description;
         item.tooltip = node.tooltip;
         if (node.icon) item.iconPath = new vscode.ThemeIcon(node.icon);
-        item.contextValue = 'leaf';
+        item.contextValue = node.metric ? 'leaf.metric' : 'leaf';
+        if (node.metric) {
+          item.command = {
+            command: COMMAND_IDS.chartMetric,
+            title: 'Chart Metric',
+            arguments: [node],
+          };
+        }
         return item;
       }
       case 'artifact': {

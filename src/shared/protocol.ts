@@ -1,0 +1,258 @@
+// The messages between the extension host and its webviews, each declared once with
+// its direction and payload. The host and webview-ui import these declarations;
+// nothing else spells a method name. Messages from a webview are untrusted input:
+// the host validates each with its zod schema before acting on it. Schemas are
+// written as functions of `z`, so the webview bundle (which never validates) does
+// not carry zod: only the host calls them.
+
+import type { z } from 'zod';
+
+/** A zod schema, built on first use by whoever validates (the host). */
+export type SchemaOf<P> = (zod: typeof z) => z.ZodType<P>;
+
+const built = new WeakMap<SchemaOf<unknown>, z.ZodType<unknown>>();
+
+/** The schema of a message, built once with the given zod. */
+export function schemaFor<P>(factory: SchemaOf<P>, zod: typeof z): z.ZodType<P> {
+  let schema = built.get(factory as SchemaOf<unknown>);
+  if (!schema) {
+    schema = factory(zod);
+    built.set(factory as SchemaOf<unknown>, schema);
+  }
+  return schema as z.ZodType<P>;
+}
+
+// ------------------------------------------------------------------ descriptors
+
+/** Host -> webview. The host is trusted, so no schema. */
+export interface HostNotification<P> {
+  readonly method: string;
+  readonly direction: 'toWebview';
+  /** Phantom: carries the payload type. */
+  readonly _params?: P;
+}
+
+/** Webview -> host, fire and forget. */
+export interface WebviewNotification<P> {
+  readonly method: string;
+  readonly direction: 'toHost';
+  readonly params: SchemaOf<P>;
+}
+
+/** Webview -> host, answered with a result or an error message. */
+export interface WebviewRequest<P, R> {
+  readonly method: string;
+  readonly direction: 'toHost';
+  readonly params: SchemaOf<P>;
+  /** Phantom: carries the result type. */
+  readonly _result?: R;
+}
+
+function hostNotification<P>(method: string): HostNotification<P> {
+  return { method, direction: 'toWebview' };
+}
+function webviewNotification<P>(method: string, params: SchemaOf<P>): WebviewNotification<P> {
+  return { method, direction: 'toHost', params };
+}
+function webviewRequest<P, R>(method: string, params: SchemaOf<P>): WebviewRequest<P, R> {
+  return { method, direction: 'toHost', params };
+}
+
+// ------------------------------------------------------------------ envelopes
+
+/** What travels through postMessage. `id` is set on requests and their responses. */
+export type Envelope =
+  | { kind: 'notification'; method: string; params: unknown }
+  | { kind: 'request'; id: number; method: string; params: unknown }
+  | { kind: 'response'; id: number; result?: unknown; error?: string };
+
+export const envelopeSchema: SchemaOf<Envelope> = (z) =>
+  z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('notification'), method: z.string().max(100), params: z.unknown() }),
+    z.object({
+      kind: z.literal('request'),
+      id: z.number().int().nonnegative(),
+      method: z.string().max(100),
+      params: z.unknown(),
+    }),
+    z.object({
+      kind: z.literal('response'),
+      id: z.number().int().nonnegative(),
+      result: z.unknown().optional(),
+      error: z.string().optional(),
+    }),
+  ]);
+
+// ------------------------------------------------------------------ shared payloads
+
+export type XAxis = 'step' | 'time' | 'relative';
+export type Direction = 'max' | 'min';
+
+/** What the compare view knows of a run: its summary, not its metric history. */
+export interface CompareRun {
+  runId: string;
+  runName: string;
+  experimentId: string;
+  experimentName: string;
+  status: string;
+  startTime: number;
+  endTime: number | null;
+  userId: string;
+  gitCommit: string | null;
+  params: Record<string, string>;
+  /** Latest value with its range and length; NaN / Infinity travel as strings. */
+  metrics: Record<
+    string,
+    { last: number | string; min: number | null; max: number | null; step: number; count: number }
+  >;
+  tags: Record<string, string>;
+  datasets: { name: string; digest: string; context: string | null; rowCount: number | null }[];
+  checkpoints: { step: number; artifactPath: string; metrics: Record<string, number | string> }[];
+}
+
+/**
+ * One run's history of one metric, as columns (never an object per point), already
+ * decimated by the host to at most the number of points the chart has pixels for.
+ * Non-finite values are NaN in `value` (a gap in the line).
+ */
+export interface SeriesColumns {
+  runId: string;
+  step: Float64Array;
+  time: Float64Array;
+  value: Float64Array;
+  /** Points in the store for this range, before decimation. */
+  total: number;
+}
+
+export interface SeriesBlock {
+  metric: string;
+  series: SeriesColumns[];
+}
+
+/** What a compare panel is about; kept by the page so a window reload restores it. */
+export interface CompareViewState {
+  runIds: string[];
+  /** Restrict the charts to one metric: the single-metric view. */
+  metric?: string;
+  title?: string;
+}
+
+export const compareViewStateSchema: SchemaOf<CompareViewState> = (z) =>
+  z.object({
+    runIds: z.array(z.string().max(64)).max(100_000),
+    metric: z.string().max(250).optional(),
+    title: z.string().max(500).optional(),
+  });
+
+// ------------------------------------------------------------------ common messages
+
+/** The first message of every webview; the host queues everything until it arrives. */
+export const Ready = webviewNotification('ready', (z) =>
+  z.object({
+    /** Width in CSS pixels of one chart's plot area: the host's decimation budget. */
+    chartPixels: z.number().int().min(50).max(8192),
+  }),
+);
+
+/** The webview could not do something; the host shows and logs it. */
+export const ShowError = webviewNotification('showError', (z) =>
+  z.object({ message: z.string().max(2000) }),
+);
+
+/** Timings the webview measured, logged by the host (the benchmarks read them). */
+export const Painted = webviewNotification('painted', (z) =>
+  z.object({
+    what: z.string().max(100),
+    charts: z.number().int().nonnegative(),
+    points: z.number().int().nonnegative(),
+  }),
+);
+
+export const SaveFile = webviewNotification('file/save', (z) =>
+  z.object({
+    suggestedName: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[^/\\]+$/, 'a file name, not a path'),
+    content: z.string().max(50_000_000),
+  }),
+);
+
+export const CopyText = webviewNotification('clipboard/copy', (z) =>
+  z.object({ text: z.string().max(50_000_000), what: z.string().max(100) }),
+);
+
+export const OpenRun = webviewNotification('run/open', (z) =>
+  z.object({ runId: z.string().min(1).max(64) }),
+);
+
+// ------------------------------------------------------------------ compare panel
+
+export const CompareInit = hostNotification<{
+  /** What the page saves with setState, so the serializer can reopen the panel. */
+  view: CompareViewState;
+  title: string;
+  runs: CompareRun[];
+  /** Metrics to chart, in order. */
+  metrics: string[];
+  /** Set for the single-metric view. */
+  focusMetric: string | null;
+  /** Metrics whose lower values are better by default (losses, errors...). */
+  lowerIsBetter: string[];
+  /** Metric that checkpoints are ranked by at first. */
+  keyMetric: string | null;
+  /** Runs asked for that no longer exist. */
+  missing: string[];
+}>('compare/init');
+
+/** The runs changed (a tag, a status, a new metric key): the table is rebuilt. */
+export const CompareRunsChanged = hostNotification<{ runs: CompareRun[]; metrics: string[] }>(
+  'compare/runsChanged',
+);
+
+/** Histories for one metric, sent metric by metric after init. */
+export const SeriesData = hostNotification<SeriesBlock>('series/data');
+
+/** New points of a running run: appended to the charts without a redraw. */
+export const SeriesAppend = hostNotification<SeriesBlock>('series/append');
+
+/** Full detail of an x range (zoom): decimated to the pixels again, but only within it. */
+export const SeriesRange = webviewRequest<
+  { metric: string; runIds: string[]; axis: XAxis; from: number; to: number; maxPoints: number },
+  SeriesBlock
+>('series/range', (z) =>
+  z.object({
+    metric: z.string().min(1).max(250),
+    runIds: z.array(z.string().min(1).max(64)).min(1).max(100_000),
+    axis: z.enum(['step', 'time', 'relative']),
+    from: z.number().finite(),
+    to: z.number().finite(),
+    maxPoints: z.number().int().min(2).max(20_000),
+  }),
+);
+
+// ------------------------------------------------------------------ helpers
+
+/** NaN and ±Infinity have no JSON form; metric values travel through this. */
+export function encodeNumber(v: number): number | string {
+  return Number.isFinite(v) ? v : String(v);
+}
+
+export function decodeNumber(v: number | string | null): number | null {
+  if (v === null) return null;
+  return typeof v === 'number' ? v : Number(v);
+}
+
+/** Size of a message as it travels: typed arrays by their bytes, the rest as JSON. */
+export function messageBytes(value: unknown): number {
+  if (ArrayBuffer.isView(value)) return value.byteLength;
+  if (value instanceof ArrayBuffer) return value.byteLength;
+  if (Array.isArray(value)) return value.reduce<number>((n, v) => n + messageBytes(v) + 1, 2);
+  if (value && typeof value === 'object') {
+    let n = 2;
+    for (const [k, v] of Object.entries(value)) n += k.length + 4 + messageBytes(v);
+    return n;
+  }
+  return JSON.stringify(value ?? null).length;
+}
