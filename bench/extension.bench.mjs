@@ -8,35 +8,12 @@ import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findLog, waitForLine } from '../test/e2e/host/log.mjs';
 import { startSession } from '../test/e2e/host/session.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { Tracking } = createRequire(import.meta.url)(path.join(repo, 'dist', 'tracking.js'));
 const vsix = path.join(repo, 'dist', 'mlops-workbench.vsix');
-
-function findLog(dir) {
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, e.name);
-    if (e.isDirectory()) {
-      const found = findLog(full);
-      if (found) return found;
-    } else if (e.name === 'MLOps Workbench.log') return full;
-  }
-  return undefined;
-}
-
-async function waitForLine(stateDir, pattern, timeoutMs = 60_000) {
-  const started = Date.now();
-  for (;;) {
-    const file = findLog(path.join(stateDir, 'ud', 'logs'));
-    const text = file ? fs.readFileSync(file, 'utf8') : '';
-    const m = pattern.exec(text);
-    if (m) return m;
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`no log line ${pattern} after ${timeoutMs} ms:\n${text}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function scenario(label, seed, { expand } = {}) {
   let seedS = 0;

@@ -53,11 +53,12 @@ async function ingest(): Promise<void> {
     "INSERT INTO runs (rid, run_uuid, experiment_id, name, user_id, status, start_time, artifact_uri) VALUES (1, 'r', 0, 'r', 'u', 'RUNNING', 0, 'a')",
   );
   const insert = db.prepare(
-    'INSERT INTO metrics (rid, key, step, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?, 0)',
+    'INSERT INTO metrics (rid, key, step, seq, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?, ?, 0)',
   );
   const disk = await freshRun(path.join(scratch, 'ingest-disk'));
   const osMode = await freshRun(path.join(scratch, 'ingest-os'), 'os');
   let rawMs = 0;
+  let seq = 0;
   let diskMs = 0;
   let osMs = 0;
   const perRound = points / rounds;
@@ -72,7 +73,7 @@ async function ingest(): Promise<void> {
     const t0 = performance.now();
     for (let b = r * perRound; b < (r + 1) * perRound; b += 1000) {
       db.exec('BEGIN');
-      for (const p of batch(b, 1000)) insert.run([1, p.key, p.step, p.timestamp, p.value]);
+      for (const p of batch(b, 1000)) insert.run([1, p.key, p.step, ++seq, p.timestamp, p.value]);
       db.exec('COMMIT');
     }
     rawMs += ms(t0);

@@ -585,7 +585,10 @@ function buildStore(SQL: SqlJsStatic): Database {
     for (const [key, value] of Object.entries(run.metrics ?? {})) {
       const nan = Number.isNaN(value);
       const stored = nan ? null : value;
-      db.run('INSERT INTO metrics VALUES (?, ?, 0, 0, ?, ?)', [rid, key, stored, nan ? 1 : 0]);
+      db.run(
+        'INSERT INTO metrics (rid, key, step, seq, timestamp, value, is_nan) VALUES (?, ?, 0, 0, 0, ?, ?)',
+        [rid, key, stored, nan ? 1 : 0],
+      );
       db.run('INSERT INTO latest_metrics VALUES (?, ?, ?, ?, 0, 0, ?, ?, 1)', [
         rid,
         key,

@@ -8,6 +8,7 @@ import { after, describe, test } from 'node:test';
 import { RecordingLogger } from '../../src/core/log.ts';
 import { StoreCorruptError, StoreVersionError } from '../../src/core/store/errors.ts';
 import { encodeHeader, journalPath } from '../../src/core/store/journal.ts';
+import { MIGRATIONS } from '../../src/core/store/schema.ts';
 import { loadSqlJs } from '../../src/core/store/sqlite.ts';
 import { Store } from '../../src/core/store/store.ts';
 import { Tracking } from '../../src/core/tracking/tracking.ts';
@@ -172,6 +173,56 @@ describe('store persistence', () => {
       return true;
     });
     assert.equal(sha(file), before);
+  });
+
+  test('a schema 1 store is migrated: metric history kept, in the order it was logged', async () => {
+    const dir = storeDir();
+    fs.mkdirSync(dir, { recursive: true });
+    const SQL = await loadSqlJs();
+    const db = new SQL.Database();
+    db.exec(MIGRATIONS[0]!.sql);
+    db.exec('PRAGMA user_version = 1');
+    db.exec(
+      "INSERT INTO experiments (experiment_id, name, artifact_location, creation_time, last_update_time) VALUES (0, 'Default', 'a', 0, 0)",
+    );
+    db.exec(
+      "INSERT INTO runs (rid, run_uuid, experiment_id, name, user_id, status, start_time, artifact_uri) VALUES (1, 'old-run', 0, 'old', 'u', 'FINISHED', 0, 'a')",
+    );
+    // Two points at step 5 (a duplicate step), logged 2 then 1: that order must survive.
+    const points: [number, number, number][] = [
+      [4, 10, 0.5],
+      [5, 20, 2],
+      [5, 20, 1],
+      [6, 30, 0.25],
+    ];
+    for (const [step, ts, value] of points) {
+      db.run(
+        'INSERT INTO metrics (rid, key, step, timestamp, value, is_nan) VALUES (1, ?, ?, ?, ?, 0)',
+        ['loss', step, ts, value],
+      );
+    }
+    db.exec("INSERT INTO latest_metrics VALUES (1, 'loss', 0.25, 0, 30, 6, 0.25, 2, 4)");
+    fs.writeFileSync(path.join(dir, 'store.db'), db.export());
+    db.close();
+
+    const t = await Tracking.open({ dir, watch: false });
+    const values = () => t.metricHistory('old-run', 'loss').map((p) => p.value);
+    assert.deepEqual(values(), [0.5, 2, 1, 0.25]);
+    assert.deepEqual(
+      [...t.metricSeries('old-run', 'loss', { maxPoints: 100 }).value],
+      [0.5, 2, 1, 0.25],
+    );
+    // New points at an existing step come after the migrated ones.
+    await t.logMetrics('old-run', [{ key: 'loss', value: 3, step: 5, timestamp: 20 }]);
+    assert.deepEqual(values(), [0.5, 2, 1, 3, 0.25]);
+    await t.close();
+    // And another process replaying the journal on the migrated snapshot agrees.
+    const again = await Tracking.open({ dir, watch: false });
+    assert.deepEqual(
+      again.metricHistory('old-run', 'loss').map((p) => p.value),
+      [0.5, 2, 1, 3, 0.25],
+    );
+    await again.close();
   });
 
   test('a journal written by a newer schema is refused', async () => {

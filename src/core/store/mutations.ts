@@ -295,10 +295,23 @@ export class MutationApplier {
     );
   }
 
+  /**
+   * The last `seq` given to a metric point: kept in meta so that every process that
+   * applies the same journal numbers points in the same (logged) order.
+   */
+  private metricSeq(): number {
+    const s = this.stmt("SELECT value FROM meta WHERE key = 'metric_seq'");
+    const found = s.step();
+    const v = found ? Number(s.get()[0]) : 0;
+    s.reset();
+    return v;
+  }
+
   private logMetrics(rid: number, points: MetricPointTuple[]): void {
     const insert = this.stmt(
-      'INSERT INTO metrics (rid, key, step, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT INTO metrics (rid, key, step, seq, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
+    let seq = this.metricSeq();
     // Fold the batch per key first so latest_metrics is touched once per key.
     const summary = new Map<
       string,
@@ -307,7 +320,7 @@ export class MutationApplier {
     for (const p of points) {
       const [key, value, timestamp, step] = p;
       const nan = Number.isNaN(value);
-      insert.run([rid, key, step, timestamp, nan ? null : value, nan ? 1 : 0]);
+      insert.run([rid, key, step, ++seq, timestamp, nan ? null : value, nan ? 1 : 0]);
       let s = summary.get(key);
       if (!s) {
         s = { last: p, min: null, max: null, count: 0 };
@@ -321,6 +334,10 @@ export class MutationApplier {
         if (s.max === null || value > s.max) s.max = value;
       }
     }
+    this.run(
+      "INSERT INTO meta (key, value) VALUES ('metric_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      [String(seq)],
+    );
     for (const [key, s] of summary) {
       const [, value, timestamp, step] = s.last;
       const nan = Number.isNaN(value);

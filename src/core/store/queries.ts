@@ -215,7 +215,7 @@ export class StoreReader {
 
   metricHistory(rid: number, key: string, limit: number, offset: number): MetricPoint[] {
     return this.all(
-      'SELECT step, timestamp, value, is_nan FROM metrics WHERE rid = ? AND key = ? ORDER BY step, timestamp, rowid LIMIT ? OFFSET ?',
+      'SELECT step, timestamp, value, is_nan FROM metrics WHERE rid = ? AND key = ? ORDER BY step, timestamp, seq LIMIT ? OFFSET ?',
       [rid, key, limit, offset],
     ).map((r) => ({
       key,
@@ -257,7 +257,9 @@ export class StoreReader {
     let value: Float64Array = new Float64Array(capacity);
     let n = 0;
     const s = this.statements.get(
-      `SELECT step, timestamp, value, is_nan FROM metrics WHERE ${where} ORDER BY step, timestamp, rowid`,
+      // The table's own order: no sort. Points of one step stay in the order logged.
+      // value is NULL only for NaN: reading is_nan too would cost a column per point.
+      `SELECT step, timestamp, value FROM metrics WHERE ${where} ORDER BY step, seq`,
     );
     s.bind(params);
     try {
@@ -276,7 +278,7 @@ export class StoreReader {
         const r = s.get();
         step[n] = r[0] as number;
         time[n] = r[1] as number;
-        value[n] = r[3] ? NaN : (r[2] as number);
+        value[n] = r[2] === null ? NaN : (r[2] as number);
         n++;
       }
     } finally {

@@ -66,7 +66,6 @@ export function registerCompareCommands(
       },
     ),
     registerCommand(COMMAND_IDS.compareMatching, log, async (node?: ExperimentsNode) => {
-      const started = performance.now();
       const t = await ctx.store.get();
       let filter = ctx.tree.currentFilter;
       if (!filter && node?.kind !== 'experiment') {
@@ -91,6 +90,8 @@ export function registerCompareCommands(
         );
         if (go !== 'Compare') return;
       }
+      // Timed from here: what came before waited for the user.
+      const started = performance.now();
       const runIds: string[] = [];
       let pageToken: string | undefined;
       do {

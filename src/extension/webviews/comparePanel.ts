@@ -43,6 +43,8 @@ export class ComparePanel extends WebviewHost {
   private metrics: string[] = [];
   /** Per metric, per run: the last step sent, so live updates send only what is new. */
   private readonly lastStep = new Map<string, Map<string, number>>();
+  /** Decimation budget of the last page that said ready: the guess for the next panel. */
+  private static lastPixels = 600;
   private pixels = 600;
   /** Bumped on each ready and reload so that a stale send stops. */
   private generation = 0;
@@ -92,8 +94,16 @@ export class ComparePanel extends WebviewHost {
     panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'mlops.svg');
     ComparePanel.open.add(this);
     this.register({ dispose: () => ComparePanel.open.delete(this) });
-    this.onReady(({ chartPixels }) => {
+    // Reading starts now, while the page loads; what is read queues until it is
+    // ready. The page's first ready then only flushes the queue.
+    this.pixels = ComparePanel.lastPixels;
+    void this.sendAll();
+    this.onReady(({ chartPixels }, first) => {
+      ComparePanel.lastPixels = chartPixels;
+      if (first && chartPixels <= this.pixels) return;
+      // Shown again (the page lost its state) or wider than guessed: send afresh.
       this.pixels = chartPixels;
+      this.dropQueued();
       void this.sendAll();
     });
     this.register(deps.store.onDidChange((change) => void this.storeChanged(change)));

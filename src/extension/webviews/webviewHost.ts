@@ -81,7 +81,8 @@ export class WebviewHost extends Disposable {
     string,
     { schema: WebviewRequest<unknown, unknown>['params']; fn: Handler }
   >();
-  private readyListener: ((params: { chartPixels: number }) => void) | undefined;
+  private readyListener: ((params: { chartPixels: number }, first: boolean) => void) | undefined;
+  private readyCount = 0;
   /** Bytes posted to the page since it last said ready. */
   bytesSent = 0;
   private disposedFlag = false;
@@ -115,9 +116,17 @@ export class WebviewHost extends Disposable {
     this.panel.dispose();
   }
 
-  /** Called on every ready: the first load, and each time a hidden panel is shown again. */
-  protected onReady(fn: (params: { chartPixels: number }) => void): void {
+  /**
+   * Called on every ready: the first load, and each time a hidden panel is shown
+   * again. Messages queued before it are posted after it returns, unless it calls
+   * dropQueued() (a page shown again gets the current state, not what it missed).
+   */
+  protected onReady(fn: (params: { chartPixels: number }, first: boolean) => void): void {
     this.readyListener = fn;
+  }
+
+  protected dropQueued(): void {
+    this.queue.length = 0;
   }
 
   protected onNotification<P>(type: WebviewNotification<P>, fn: (params: P) => unknown): void {
@@ -156,10 +165,8 @@ export class WebviewHost extends Disposable {
       }
       this.ready = true;
       this.bytesSent = 0;
-      // Queued messages were meant for a page that is gone or not yet there; the
-      // ready listener sends the current state, so only later queued ones matter.
-      this.queue.length = 0;
-      this.readyListener?.(ready.data);
+      this.readyListener?.(ready.data, this.readyCount++ === 0);
+      for (const queued of this.queue.splice(0)) this.post(queued);
       return;
     }
     const table = msg.kind === 'request' ? this.requestHandlers : this.notificationHandlers;

@@ -164,8 +164,11 @@ class MetricChart {
   setData(series: SeriesBlock['series']): void {
     this.full.clear();
     this.detail = undefined;
-    for (const s of series)
-      this.full.set(s.runId, { step: s.step, time: s.time, value: s.value, total: s.total });
+    for (const s of series) {
+      // The host may have read before it knew this page's width: keep to its pixels.
+      const b = boundPoints(s.step, s.value, [s.time], this.grid.pixels);
+      this.full.set(s.runId, { step: b.x, time: b.extra[0]!, value: b.y, total: s.total });
+    }
     this.render();
   }
 
