@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { consoleLines, screenshot } from './host/browser.mjs';
+import { consoleLines, runCommand, screenshot } from './host/browser.mjs';
 import { startSession } from './host/session.mjs';
 import { contextMenu, expand, openMlops, row } from './host/tree.mjs';
 
@@ -55,10 +55,37 @@ async function seed(ws) {
     const csv = path.join(ws, `train-${data}.csv`);
     fs.writeFileSync(csv, data === 'aaa' ? 'x,y\n1,0\n2,1\n' : 'x,y\n1,1\n2,0\n3,1\n');
     await t.logDataset(run.runId, csv, { name: 'train.csv', context: 'training' });
+    for (const step of [24, 49]) {
+      await t.logCheckpoint(run.runId, {
+        step,
+        artifactPath: `checkpoints/step-${step}.pt`,
+        metrics: { loss: 2 * decay ** (step / 10) },
+      });
+    }
     await t.endRun(run.runId, 'FINISHED', start + 50_000);
   }
   await t.close();
   return ids;
+}
+
+/** Picks a colour theme the way a person does: Preferences: Color Theme, type, Enter. */
+async function pickTheme(page, name) {
+  const widget = page.locator('.quick-input-widget');
+  await page.keyboard.press('F1');
+  await widget.locator('input').first().fill('>Preferences: Color Theme');
+  await widget
+    .locator('.monaco-list-row', {
+      has: page.locator('.label-name', { hasText: /^Preferences: Color Theme$/ }),
+    })
+    .first()
+    .click({ timeout: 15_000 });
+  await widget.locator('input').first().fill(name);
+  await widget
+    .locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: name }) })
+    .first()
+    .waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+  await widget.waitFor({ state: 'hidden', timeout: 10_000 });
 }
 
 /** The compare page: VS Code puts a webview in an iframe holding an iframe. */
@@ -176,8 +203,68 @@ describe('Compare Runs in the real host', () => {
       assert.deepEqual(refused, []);
     }));
 
+  it('ranks checkpoints, exports the table as CSV, and comes back after a window reload', async () =>
+    s.check('compare actions', async (page) => {
+      const view = webview(page);
+      // Checkpoints of all three runs, best loss first: lr-0.01 at step 49.
+      const ranked = view.locator('#checkpoints-section table.checkpoints tbody tr');
+      assert.equal(await ranked.count(), 6);
+      const first = await ranked.first().locator('td').allInnerTexts();
+      assert.equal(first[1].trim(), 'lr-0.01');
+      assert.equal(first[2], '49');
+
+      // Export CSV: VS Code's save dialog, accepted as proposed.
+      await view.locator('#export-csv').click();
+      const input = page.locator('.quick-input-widget input').first();
+      await input.waitFor({ timeout: 10_000 });
+      // The dialog fills in the proposed path after it opens.
+      await page.waitForFunction(
+        (el) => /run-comparison\.csv$/.test(el.value),
+        await input.elementHandle(),
+        { timeout: 10_000 },
+      );
+      await page.keyboard.press('Enter');
+      const file = path.join(s.workspace, 'run-comparison.csv');
+      for (let i = 0; i < 100 && !fs.existsSync(file); i++) await page.waitForTimeout(100);
+      const csv = fs.readFileSync(file, 'utf8').split('\r\n');
+      assert.equal(csv[0], 'group,field,lr-0.1,lr-0.01,lr-0.001');
+      assert.ok(csv.includes('params,lr,0.1,0.01,0.001'), csv.join('\n'));
+
+      // A window reload: the serializer reopens the panel from its saved state.
+      // Through VS Code's own command, which saves the window's state first, as a
+      // person's reload does.
+      await runCommand(page, 'Developer: Reload Window');
+      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      await webview(page).locator('#compare-table').waitFor({ timeout: 60_000 });
+      assert.deepEqual(
+        await webview(page).locator('#compare-table tr[data-row-id="param:lr"] td').allInnerTexts(),
+        ['0.1', '0.01', '0.001'],
+      );
+    }));
+
+  it('follows a change of colour theme (high contrast)', async () =>
+    s.check('theme', async (page) => {
+      const view = webview(page);
+      const card = view.locator('figure.chart-card[data-metric="loss"]');
+      await card.waitFor({ timeout: 30_000 });
+      const before = await card.getAttribute('data-grid-color');
+      await pickTheme(page, 'Dark High Contrast');
+      await view
+        .locator('body.vscode-high-contrast')
+        .waitFor({ state: 'attached', timeout: 20_000 });
+      await view
+        .locator(`figure.chart-card[data-metric="loss"]:not([data-grid-color="${before}"])`)
+        .waitFor({ timeout: 10_000 });
+      await view.locator('#charts-section').evaluate((e) => e.scrollIntoView());
+      await screenshot(page, 'compare-high-contrast');
+      await pickTheme(page, 'Light Modern');
+      await view.locator('body.vscode-light').waitFor({ state: 'attached', timeout: 20_000 });
+    }));
+
   it('charts one metric from the tree and extends it as points arrive', async () =>
     s.check('metric chart', async (page) => {
+      await openMlops(page);
+      await expand(page, 'sweep');
       await expand(page, 'lr-0.1');
       await expand(page, 'Metrics (2)');
       await row(page, 'loss').first().click();

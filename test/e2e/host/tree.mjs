@@ -11,11 +11,11 @@ export const row = (page, text) =>
   });
 
 export async function openMlops(page) {
+  const title = sidebar(page).locator('.composite.title', { hasText: 'MLOps: Experiments' });
+  // Clicking the icon of the container already shown would close it.
+  if (await title.first().isVisible()) return;
   await page.locator('.activitybar [aria-label^="MLOps"]').first().click({ timeout: 30_000 });
-  await sidebar(page)
-    .locator('.composite.title', { hasText: 'MLOps: Experiments' })
-    .first()
-    .waitFor({ timeout: 30_000 });
+  await title.first().waitFor({ timeout: 30_000 });
 }
 
 /** Runs `item` from the context menu of the row `rowText`, as a person does with the mouse. */

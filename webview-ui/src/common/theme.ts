@@ -36,13 +36,14 @@ export function chartColors(): ChartColors {
     foreground: cssVar('--vscode-editor-foreground', light ? '#333' : '#ccc'),
     muted: cssVar('--vscode-descriptionForeground', light ? '#666' : '#999'),
     grid: contrast
-      ? cssVar('--vscode-contrastBorder', light ? '#000' : '#fff')
+      ? withAlpha(cssVar('--vscode-contrastBorder', light ? '#000000' : '#ffffff'), 0.45)
       : light
         ? 'rgba(0, 0, 0, 0.1)'
         : 'rgba(255, 255, 255, 0.1)',
     background: cssVar('--vscode-editor-background', light ? '#fff' : '#1e1e1e'),
     series(i: number): string {
-      const fromTheme = named[i];
+      // High-contrast themes give some chart colours close to each other: use hues.
+      const fromTheme = contrast ? undefined : named[i];
       if (fromTheme) return fromTheme;
       // Past the theme's six chart colours: golden-angle hues, lightness for the theme.
       const hue = Math.round((i * 137.508) % 360);

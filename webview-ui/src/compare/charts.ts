@@ -351,6 +351,7 @@ class MetricChart {
     this.figure.dataset.datasets = String(lines);
     this.figure.dataset.points = String(drawn);
     this.figure.dataset.axis = this.grid.settings.axis;
+    this.figure.dataset.gridColor = this.grid.colors.grid;
     this.status.textContent =
       stored > drawn
         ? ` · ${lines} runs · ${drawn.toLocaleString('en-US')} of ${stored.toLocaleString('en-US')} points${this.detail ? ' in range' : ''}`

@@ -411,7 +411,12 @@ function drawSweep(): void {
   const sx =
     ui.scatterX && values.includes(ui.scatterX)
       ? ui.scatterX
-      : (values.find((v) => v.startsWith('param:')) ?? values[0] ?? '');
+      : (values.find(
+          (v) => v.startsWith('param:') && new Set(runs.map((r) => r.params[v.slice(6)])).size > 1,
+        ) ??
+        values.find((v) => v.startsWith('param:')) ??
+        values[0] ??
+        '');
   const sy =
     ui.scatterY && values.includes(ui.scatterY)
       ? ui.scatterY

@@ -6,6 +6,7 @@ import { formatMetricValue } from '../../../src/shared/format.ts';
 import { decodeNumber } from '../../../src/shared/protocol.ts';
 import type { CompareRun, Direction } from '../../../src/shared/protocol.ts';
 import type { ChartColors } from '../common/theme.ts';
+import { cssVar } from '../common/theme.ts';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -37,11 +38,14 @@ function axisOf(
     const nums = present as number[];
     const min = Math.min(...nums);
     const max = Math.max(...nums);
-    const span = max - min || 1;
+    // A sweep over orders of magnitude (lr 0.1, 0.01, 0.001) reads on a log axis.
+    const log = min > 0 && max / min >= 100;
+    const f = (v: number): number => (log ? Math.log10(v) : v);
+    const span = f(max) - f(min) || 1;
     return {
-      label,
+      label: log ? `${label} (log)` : label,
       value: get,
-      position: (v) => (max === min ? 0.5 : ((v as number) - min) / span),
+      position: (v) => (max === min ? 0.5 : (f(v as number) - f(min)) / span),
       ticks:
         max === min
           ? [{ at: 0.5, text: formatMetricValue(min) }]
@@ -128,8 +132,9 @@ export function renderParallel(
   const ordered = [...visible].sort(
     (a, b) => goodness(metricOf(a) ?? lo) - goodness(metricOf(b) ?? lo),
   );
-  const good = colors.series(2);
-  const bad = colors.series(3);
+  // Good and bad in the theme's pass / fail colours, not run colours (those mean runs).
+  const good = cssVar('--vscode-testing-iconPassed', cssVar('--vscode-charts-green', '#388a34'));
+  const bad = cssVar('--vscode-testing-iconFailed', cssVar('--vscode-charts-red', '#e51400'));
   for (const run of ordered) {
     const pts: string[] = [];
     axes.forEach((axis, i) => {
