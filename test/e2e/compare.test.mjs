@@ -242,6 +242,40 @@ describe('Compare Runs in the real host', () => {
       );
     }));
 
+  it('zooms from the keyboard, and keeps its state when hidden and shown again', async () =>
+    s.check('keyboard and state', async (page) => {
+      const view = webview(page);
+      const card = view.locator('figure.chart-card[data-metric="loss"]');
+      await card.locator('canvas').focus();
+      await page.keyboard.press('+');
+      // The zoomed range is loaded in full detail: fewer points, all inside it.
+      await page.waitForFunction(
+        (el) => Number(el.dataset.points) > 0 && Number(el.dataset.points) < 150,
+        await card.elementHandle(),
+        { timeout: 10_000 },
+      );
+      await page.keyboard.press('0');
+      await view.locator('figure.chart-card[data-metric="loss"][data-points="150"]').waitFor();
+
+      await view.locator('#only-differences').click();
+      await view
+        .locator('#compare-table tr[data-row-id="param:batch_size"]')
+        .waitFor({ state: 'detached', timeout: 10_000 });
+      // Another editor in front of the panel (its page is discarded), then back.
+      await runCommand(page, 'File: New Untitled Text File');
+      await page.locator('.tabs-container .tab', { hasText: 'Compare 3 runs' }).click();
+      const restored = webview(page);
+      await restored.locator('#compare-table').waitFor({ timeout: 30_000 });
+      assert.equal(await restored.locator('#only-differences').evaluate((c) => c.checked), true);
+      assert.equal(
+        await restored.locator('#compare-table tr[data-row-id="param:batch_size"]').count(),
+        0,
+      );
+      assert.equal(await restored.locator('#compare-table tr[data-row-id="param:lr"]').count(), 1);
+      await restored.locator('#only-differences').click();
+      await restored.locator('#compare-table tr[data-row-id="param:batch_size"]').waitFor();
+    }));
+
   it('follows a change of colour theme (high contrast)', async () =>
     s.check('theme', async (page) => {
       const view = webview(page);

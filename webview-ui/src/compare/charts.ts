@@ -152,7 +152,13 @@ class MetricChart {
     wrap.className = 'canvas-wrap';
     this.canvas = document.createElement('canvas');
     this.canvas.setAttribute('role', 'img');
-    this.canvas.setAttribute('aria-label', `Line chart of ${metric}`);
+    this.canvas.setAttribute(
+      'aria-label',
+      `Line chart of ${metric}. Keys: + and - zoom, left and right arrows pan, 0 resets.`,
+    );
+    // Zoom without a mouse: the keys a chart reader expects.
+    this.canvas.tabIndex = 0;
+    this.canvas.addEventListener('keydown', (e) => this.onKey(e));
     wrap.append(this.canvas);
     this.figure.append(caption, wrap);
   }
@@ -309,8 +315,11 @@ class MetricChart {
               drag: { enabled: true, backgroundColor: withAlpha(colors.series(0), 0.15) },
               wheel: { enabled: true, modifierKey: 'ctrl' },
               mode: 'x',
-              onZoomComplete: ({ chart }) =>
-                void this.zoomed(chart.scales.x!.min, chart.scales.x!.max),
+              // The plugin also calls this on a reset, when there is no range to load.
+              onZoomComplete: ({ chart }) => {
+                if (!this.resetting && chart.isZoomedOrPanned())
+                  void this.zoomed(chart.scales.x!.min, chart.scales.x!.max);
+              },
             },
           },
         },
@@ -391,6 +400,26 @@ class MetricChart {
         `Could not load the detail of ${this.metric}: ${(e as Error).message}`,
       );
     }
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const chart = this.chart;
+    if (!chart) return;
+    const x = chart.scales.x!;
+    const width = x.max - x.min;
+    if (e.key === '+' || e.key === '=') chart.zoom({ x: 1.5 }, 'none');
+    else if (e.key === '-') chart.zoom({ x: 1 / 1.5 }, 'none');
+    else if (e.key === 'ArrowLeft') chart.pan({ x: x.width / 4 }, undefined, 'none');
+    else if (e.key === 'ArrowRight') chart.pan({ x: -x.width / 4 }, undefined, 'none');
+    else if (e.key === '0') {
+      this.resetZoom();
+      e.preventDefault();
+      return;
+    } else return;
+    e.preventDefault();
+    if (width > 0 && chart.isZoomedOrPanned()) {
+      void this.zoomed(chart.scales.x!.min, chart.scales.x!.max);
+    } else if (!chart.isZoomedOrPanned()) this.resetZoom();
   }
 
   resetZoom(): void {
