@@ -13,6 +13,7 @@ import { RunFilterError } from '../core/tracking/runFilter.ts';
 import { experimentsCommands } from './commands/experimentsCommands.ts';
 import { exportCommand } from './commands/exportCommand.ts';
 import { logCommands } from './commands/logCommands.ts';
+import { modelsCommands } from './commands/modelsCommands.ts';
 import { runsCommands } from './commands/runsCommands.ts';
 import { storeCommands } from './commands/storeCommands.ts';
 import { CommandContext, EXIT_USAGE, GLOBAL_OPTIONS, UsageError } from './context.ts';
@@ -23,6 +24,7 @@ export const COMMANDS: CommandSpec[] = [
   ...runsCommands,
   ...logCommands,
   exportCommand,
+  ...modelsCommands,
   ...storeCommands,
 ];
 

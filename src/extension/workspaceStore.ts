@@ -149,11 +149,13 @@ export class WorkspaceStore extends Disposable {
   private queue(change: StoreChange): void {
     const p = (this.pending ??= {
       experiments: false,
+      registry: false,
       runs: new Set(),
       metrics: new Set(),
       external: true,
     });
     p.experiments ||= change.experiments;
+    p.registry ||= change.registry;
     p.external &&= change.external;
     for (const r of change.runs) p.runs.add(r);
     for (const r of change.metrics) p.metrics.add(r);

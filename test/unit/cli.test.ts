@@ -219,3 +219,71 @@ describe('mlops CLI', () => {
     assert.match(bad.stderr, /No run with id nope/);
   });
 });
+
+describe('mlops models', () => {
+  test('register from a run, alias with a reason, show by URI and history, clear errors', async () => {
+    const ws = workspace();
+    const runId = (await mlops(ws, ['run', 'start', '--name', 'train', '--no-git'])).out.trim();
+    const r1 = await mlops(ws, [
+      'models',
+      'register',
+      'clf',
+      `runs:/${runId}/model`,
+      '--run',
+      runId.slice(0, 8),
+    ]);
+    assert.equal(r1.code, 0, r1.err);
+    assert.equal(r1.out, 'clf version 1\n');
+    assert.equal(
+      (await mlops(ws, ['models', 'register', 'clf', 's3://bucket/m'])).out,
+      'clf version 2\n',
+    );
+    assert.equal((await mlops(ws, ['models', 'alias', 'clf', 'champion', '1'])).code, 0);
+    const moved = await mlops(ws, [
+      'models',
+      'alias',
+      'clf',
+      '@champion',
+      '2',
+      '--reason',
+      'f1 +2%',
+    ]);
+    assert.match(moved.err, /@champion now points at clf version 2 \(was 1\)/);
+
+    const shown = JSON.parse(
+      (await mlops(ws, ['models', 'show', 'clf', '--history', '--json'])).out,
+    );
+    assert.deepEqual(shown.aliases, { champion: 2 });
+    assert.deepEqual(
+      shown.versions.map((v: { version: number; runId: string | null }) => [v.version, v.runId]),
+      [
+        [2, null],
+        [1, runId],
+      ],
+    );
+    assert.deepEqual(
+      shown.aliasHistory.map((h: { from: number | null; to: number; reason: string | null }) => [
+        h.from,
+        h.to,
+        h.reason,
+      ]),
+      [
+        [null, 1, null],
+        [1, 2, 'f1 +2%'],
+      ],
+    );
+    const byUri = JSON.parse(
+      (await mlops(ws, ['models', 'show', 'models:/clf@champion', '--json'])).out,
+    );
+    assert.equal(byUri.source, 's3://bucket/m');
+
+    const unknown = await mlops(ws, ['models', 'show', 'models:/clf@staging']);
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.err, /Model clf has no alias @staging \(it has @champion\)/);
+    const bad = await mlops(ws, ['models', 'alias', 'clf', 'champion', 'two']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /<version> must be a number/);
+    const listed = await mlops(ws, ['models', 'list']);
+    assert.match(listed.out, /clf\s+2\s+2\s+@champion=v2/);
+  });
+});

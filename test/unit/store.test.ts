@@ -65,10 +65,15 @@ describe('store persistence', () => {
     const logger = new RecordingLogger();
     const t = await Tracking.open({ dir, watch: false, compactMinBytes: 2000, logger });
     const run = await t.createRun({ captureGit: false });
-    for (let b = 0; b < 20; b++) {
+    // Enough journal to pass a quarter of the (schema-sized) snapshot several times.
+    for (let b = 0; b < 40; b++) {
       await t.logMetrics(
         run.runId,
-        Array.from({ length: 50 }, (_, i) => ({ key: 'm', value: b * 50 + i, step: b * 50 + i })),
+        Array.from({ length: 100 }, (_, i) => ({
+          key: 'm',
+          value: b * 100 + i,
+          step: b * 100 + i,
+        })),
       );
     }
     const gen = t.store.stats.generation;
@@ -80,8 +85,8 @@ describe('store persistence', () => {
     assert.ok(journals.length <= 2, `old journals are removed: ${journals.join(', ')}`);
     await t.close();
     const again = await Tracking.open({ dir, watch: false });
-    assert.equal(again.metricHistory(run.runId, 'm').length, 1000);
-    assert.equal(again.getRun(run.runId).metrics.m?.max, 999);
+    assert.equal(again.metricHistory(run.runId, 'm').length, 4000);
+    assert.equal(again.getRun(run.runId).metrics.m?.max, 3999);
     await again.close();
   });
 

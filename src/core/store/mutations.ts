@@ -5,6 +5,8 @@
 
 import type { Database, Statement } from 'sql.js';
 import type { DatasetInput } from '../tracking/model.ts';
+import { applyRegistryMutation } from './registryStore.ts';
+import type { RegistryMutation } from './registryStore.ts';
 import { StatementCache } from './statements.ts';
 
 export interface TagValue {
@@ -18,6 +20,7 @@ export type MetricPointTuple = [string, number, number, number];
 export type DatasetRecord = Omit<DatasetInput, 'loggedAt'>;
 
 export type Mutation =
+  | RegistryMutation
   | {
       t: 'experiment.create';
       id: number;
@@ -66,6 +69,8 @@ export type Mutation =
 /** What a batch of mutations touched, for change events. */
 export interface StoreChange {
   experiments: boolean;
+  /** A registered model or prompt (or an alias) changed. */
+  registry: boolean;
   runs: Set<string>;
   metrics: Set<string>;
   /** True when another process wrote it. */
@@ -73,12 +78,16 @@ export interface StoreChange {
 }
 
 export function emptyChange(external: boolean): StoreChange {
-  return { experiments: false, runs: new Set(), metrics: new Set(), external };
+  return { experiments: false, registry: false, runs: new Set(), metrics: new Set(), external };
 }
 
 export function noteChange(change: StoreChange, m: Mutation): void {
   if (m.t.startsWith('experiment.')) {
     change.experiments = true;
+    return;
+  }
+  if (m.t.startsWith('registry.')) {
+    change.registry = true;
     return;
   }
   const run = (m as { run: string }).run;
@@ -133,6 +142,10 @@ export function decodeMutation(raw: unknown): Mutation {
 }
 
 /** Applies mutations to the database, with its statements prepared once. */
+function isRegistryMutation(m: Mutation): m is RegistryMutation {
+  return m.t.startsWith('registry.');
+}
+
 export class MutationApplier {
   private readonly statements: StatementCache;
 
@@ -164,6 +177,12 @@ export class MutationApplier {
   }
 
   apply(m: Mutation): void {
+    if (isRegistryMutation(m)) {
+      applyRegistryMutation(m, (sql, params) =>
+        this.run(sql, params as (string | number | null)[]),
+      );
+      return;
+    }
     switch (m.t) {
       case 'experiment.create':
         this.run(

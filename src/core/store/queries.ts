@@ -14,6 +14,7 @@ import type {
   ViewType,
 } from '../tracking/model.ts';
 import { decodeMetrics } from './mutations.ts';
+import { RegistryReader } from './registryStore.ts';
 import { StatementCache } from './statements.ts';
 
 type Row = Record<string, SqlValue>;
@@ -26,8 +27,12 @@ function stageFilter(view: ViewType, column: string): string {
 export class StoreReader {
   private readonly statements: StatementCache;
 
+  /** Reads of the model and prompt registries. */
+  readonly registry: RegistryReader;
+
   constructor(private readonly db: Database) {
     this.statements = new StatementCache(db);
+    this.registry = new RegistryReader((sql, params) => this.all(sql, params));
   }
 
   /** sql.js frees statements when the image is exported. */

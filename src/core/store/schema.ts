@@ -142,6 +142,77 @@ DROP TABLE metrics;
 ALTER TABLE metrics_clustered RENAME TO metrics;
 `,
   },
+  {
+    version: 3,
+    description: 'model and prompt registries',
+    // Models and prompts share one shape (MLflow keeps prompts as registered models
+    // too): entries with tags, numbered versions, aliases and the history of every
+    // alias move. Versions are soft-deleted so a number is never given twice.
+    sql: `
+CREATE TABLE registry_entries (
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  description TEXT,
+  creation_time INTEGER NOT NULL,
+  last_update_time INTEGER NOT NULL,
+  PRIMARY KEY (kind, name)
+) WITHOUT ROWID;
+
+CREATE TABLE registry_entry_tags (
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (kind, name, key)
+) WITHOUT ROWID;
+
+CREATE TABLE registry_versions (
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  user_id TEXT NOT NULL,
+  creation_time INTEGER NOT NULL,
+  last_update_time INTEGER NOT NULL,
+  description TEXT,
+  source TEXT,
+  run_id TEXT,
+  status TEXT NOT NULL,
+  content_json TEXT,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (kind, name, version)
+) WITHOUT ROWID;
+
+CREATE TABLE registry_version_tags (
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (kind, name, version, key)
+) WITHOUT ROWID;
+
+CREATE TABLE registry_aliases (
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  alias TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  PRIMARY KEY (kind, name, alias)
+) WITHOUT ROWID;
+
+CREATE TABLE registry_alias_history (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  alias TEXT NOT NULL,
+  from_version INTEGER,
+  to_version INTEGER,
+  user_id TEXT NOT NULL,
+  time INTEGER NOT NULL,
+  reason TEXT
+);
+CREATE INDEX registry_alias_history_by_name ON registry_alias_history (kind, name, id);
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Logger } from '../log.ts';
+import { Registry } from '../registry/registry.ts';
 import { silentLogger } from '../log.ts';
 import { AlreadyExistsError, NotFoundError, ValidationError } from '../store/errors.ts';
 import type { MetricPointTuple, Mutation, StoreChange, TagValue } from '../store/mutations.ts';
@@ -140,6 +141,17 @@ export class Tracking {
   ) {
     this.clock = options.clock ?? Date.now;
     this.logger = options.logger ?? silentLogger;
+  }
+
+  private registryInstance: Registry | undefined;
+
+  /** The model and prompt registries of the same store. */
+  get registry(): Registry {
+    this.registryInstance ??= new Registry(this.store, {
+      clock: this.options.clock,
+      user: this.options.user,
+    });
+    return this.registryInstance;
   }
 
   static async open(options: TrackingOptions): Promise<Tracking> {

@@ -1,0 +1,185 @@
+// The model and prompt registries: numbered versions, aliases and their history,
+// URIs, prompt registration (a no-op on unchanged text), and the errors a user sees.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { NotFoundError, ValidationError } from '../../src/core/store/errors.ts';
+import { parseRegistryUri } from '../../src/core/registry/registry.ts';
+import { Tracking } from '../../src/core/tracking/tracking.ts';
+import { removeDir, tempDir } from './helpers.ts';
+
+describe('registries', () => {
+  let dir: string;
+  let t: Tracking;
+  let now = 1_700_000_000_000;
+
+  before(async () => {
+    dir = tempDir();
+    t = await Tracking.open({ dir, watch: false, user: 'ana', clock: () => now++ });
+  });
+  after(async () => {
+    await t.close();
+    removeDir(dir);
+  });
+
+  test('model versions are numbered per model and never reused', async () => {
+    const run = await t.createRun({ captureGit: false });
+    await t.registry.create('model', 'classifier', {
+      description: 'MNIST',
+      tags: { team: 'vision' },
+    });
+    const v1 = await t.registry.createModelVersion('classifier', {
+      source: 'runs:/x/model',
+      runId: run.runId,
+    });
+    const v2 = await t.registry.createModelVersion('classifier', { source: 'runs:/y/model' });
+    const other = await t.registry.createModelVersion('ranker', { source: 's3://m', create: true });
+    assert.deepEqual([v1.version, v2.version, other.version], [1, 2, 1]);
+    assert.equal(v1.runId, run.runId);
+    assert.equal(v1.userId, 'ana');
+    assert.equal(v1.status, 'READY');
+    await t.registry.deleteVersion('model', 'classifier', 2);
+    const v3 = await t.registry.createModelVersion('classifier', { source: 'runs:/z/model' });
+    assert.equal(v3.version, 3, 'a deleted number is not given again');
+    assert.deepEqual(
+      t.registry.modelVersions('classifier').map((v) => v.version),
+      [3, 1],
+    );
+    const entry = t.registry.get('model', 'classifier');
+    assert.equal(entry.latestVersion, 3);
+    assert.equal(entry.versionCount, 2);
+    assert.deepEqual(entry.tags, { team: 'vision' });
+    assert.deepEqual(
+      t.registry.versionsOfRun(run.runId).map((v) => [v.name, v.version]),
+      [['classifier', 1]],
+    );
+  });
+
+  test('a version of an unknown model, or from an unknown run, is refused', async () => {
+    await assert.rejects(t.registry.createModelVersion('nope', { source: 'x' }), NotFoundError);
+    await assert.rejects(
+      t.registry.createModelVersion('classifier', { source: 'x', runId: 'no-such-run' }),
+      /No run with id no-such-run/,
+    );
+    await assert.rejects(
+      t.registry.createModelVersion('classifier', { source: '  ' }),
+      ValidationError,
+    );
+    await assert.rejects(t.registry.create('model', 'classifier'), /already registered/);
+    await assert.rejects(t.registry.create('model', 'a/b'), /Invalid model name/);
+    await assert.rejects(t.registry.create('prompt', 'has space'), /Invalid prompt name/);
+  });
+
+  test('aliases point at one version, move atomically, and every move is kept', async () => {
+    const first = await t.registry.setAlias('model', 'classifier', 'champion', 1);
+    assert.deepEqual(first, { from: null, to: 1 });
+    const moved = await t.registry.setAlias('model', 'classifier', 'champion', 3, {
+      reason: 'better f1',
+    });
+    assert.deepEqual(moved, { from: 1, to: 3 });
+    await t.registry.setAlias('model', 'classifier', 'challenger', 1);
+    assert.deepEqual(t.registry.get('model', 'classifier').aliases, { challenger: 1, champion: 3 });
+    assert.deepEqual(t.registry.modelVersion('classifier', 3).aliases, ['champion']);
+    // Setting it where it already is changes nothing and records nothing.
+    await t.registry.setAlias('model', 'classifier', 'champion', 3);
+    const removed = await t.registry.removeAlias('model', 'classifier', 'challenger', {
+      reason: 'done',
+    });
+    assert.equal(removed, 1);
+    const history = t.registry.aliasHistory('model', 'classifier');
+    assert.deepEqual(
+      history.map((h) => [h.alias, h.from, h.to, h.reason, h.userId]),
+      [
+        ['champion', null, 1, null, 'ana'],
+        ['champion', 1, 3, 'better f1', 'ana'],
+        ['challenger', null, 1, null, 'ana'],
+        ['challenger', 1, null, 'done', 'ana'],
+      ],
+    );
+    assert.ok(history[1]!.time > history[0]!.time);
+  });
+
+  test('a version an alias points at cannot be deleted until the alias moves', async () => {
+    await assert.rejects(t.registry.deleteVersion('model', 'classifier', 3), (e: Error) => {
+      assert.ok(e instanceof ValidationError);
+      assert.match(e.message, /@champion/);
+      assert.match(e.message, /move or remove that alias first/);
+      return true;
+    });
+    await assert.rejects(t.registry.setAlias('model', 'classifier', 'latest', 1), /reserved/);
+    await assert.rejects(t.registry.setAlias('model', 'classifier', 'v2', 1), /reserved/);
+    await assert.rejects(t.registry.setAlias('model', 'classifier', 'x', 99), /no version 99/);
+  });
+
+  test('URIs resolve by number, alias and latest; unknown aliases are named', () => {
+    assert.equal(t.registry.resolveModelUri('models:/classifier/1').version, 1);
+    assert.equal(t.registry.resolveModelUri('models:/classifier@champion').version, 3);
+    assert.equal(t.registry.resolveModelUri('models:/classifier/latest').version, 3);
+    assert.throws(
+      () => t.registry.resolveModelUri('models:/classifier@staging'),
+      /no alias @staging \(it has @champion\)/,
+    );
+    assert.throws(() => t.registry.resolveModelUri('models:/classifier/2'), /no version 2/);
+    assert.throws(() => t.registry.resolveModelUri('prompts:/x@a'), /prompt URI/);
+    assert.throws(() => parseRegistryUri('classifier/1'), /not a registry URI/);
+    assert.throws(() => parseRegistryUri('models:/classifier'), /names no version/);
+    assert.throws(() => parseRegistryUri('models:/classifier/0'), /positive number/);
+    assert.deepEqual(parseRegistryUri('prompts:/team.summary@prod'), {
+      kind: 'prompt',
+      name: 'team.summary',
+      alias: 'prod',
+    });
+  });
+
+  test('prompt versions are immutable; registering unchanged text is a no-op that says so', async () => {
+    const a = await t.registry.registerPrompt('summarize', {
+      template: 'Summarize {{ text }} in {{ n }} words.',
+      modelSettings: { model: 'gpt-4o-mini', temperature: 0.2 },
+      commitMessage: 'first',
+      sourceFile: 'prompts/summarize.prompt.md',
+      sourceDigest: 'abc',
+    });
+    assert.equal(a.created, true);
+    assert.equal(a.version.version, 1);
+    const same = await t.registry.registerPrompt('summarize', {
+      template: 'Summarize {{ text }} in {{ n }} words.',
+      modelSettings: { temperature: 0.2, model: 'gpt-4o-mini' },
+    });
+    assert.equal(same.created, false);
+    assert.equal(same.version.version, 1);
+    assert.match(same.message, /already has this text; nothing was registered/);
+    const b = await t.registry.registerPrompt('summarize', {
+      template: 'Summarize {{ text }} in at most {{ n }} words.',
+      modelSettings: { model: 'gpt-4o-mini', temperature: 0.2 },
+      commitMessage: 'tighter',
+    });
+    assert.equal(b.version.version, 2);
+    const settingsOnly = await t.registry.registerPrompt('summarize', {
+      template: 'Summarize {{ text }} in at most {{ n }} words.',
+      modelSettings: { model: 'gpt-4o-mini', temperature: 0.7 },
+    });
+    assert.equal(settingsOnly.version.version, 3, 'a settings change is a new version');
+    await t.registry.setAlias('prompt', 'summarize', 'champion', 2);
+    const resolved = t.registry.resolvePromptUri('prompts:/summarize@champion');
+    assert.equal(resolved.template, 'Summarize {{ text }} in at most {{ n }} words.');
+    assert.equal(resolved.commitMessage, 'tighter');
+    assert.equal(t.registry.promptVersion('summarize', 1).sourceDigest, 'abc');
+    await assert.rejects(t.registry.registerPrompt('summarize', { template: '   ' }), /is empty/);
+  });
+
+  test('another process sees the registry through the journal', async () => {
+    await t.flush();
+    const other = await Tracking.open({ dir, watch: false });
+    assert.deepEqual(
+      other.registry.list('model').map((m) => m.name),
+      ['classifier', 'ranker'],
+    );
+    assert.equal(other.registry.resolveModelUri('models:/classifier@champion').version, 3);
+    assert.equal(other.registry.aliasHistory('model', 'classifier').length, 4);
+    assert.deepEqual(
+      other.registry.promptVersions('summarize').map((v) => v.version),
+      [3, 2, 1],
+    );
+    await other.close();
+  });
+});
