@@ -14,6 +14,7 @@ import { experimentsCommands } from './commands/experimentsCommands.ts';
 import { exportCommand } from './commands/exportCommand.ts';
 import { logCommands } from './commands/logCommands.ts';
 import { modelsCommands } from './commands/modelsCommands.ts';
+import { promptsCommands } from './commands/promptsCommands.ts';
 import { runsCommands } from './commands/runsCommands.ts';
 import { storeCommands } from './commands/storeCommands.ts';
 import { CommandContext, EXIT_USAGE, GLOBAL_OPTIONS, UsageError } from './context.ts';
@@ -25,6 +26,7 @@ export const COMMANDS: CommandSpec[] = [
   ...logCommands,
   exportCommand,
   ...modelsCommands,
+  ...promptsCommands,
   ...storeCommands,
 ];
 

@@ -27,6 +27,16 @@ export const COMMAND_IDS = {
   compareRuns: 'mlops.compareRuns',
   compareMatching: 'mlops.compareMatching',
   chartMetric: 'mlops.chartMetric',
+  registerPromptVersion: 'mlops.registerPromptVersion',
+  comparePromptWithRegistered: 'mlops.comparePromptWithRegistered',
+  comparePromptVersions: 'mlops.comparePromptVersions',
+  openPromptVersion: 'mlops.openPromptVersion',
+  setAlias: 'mlops.setAlias',
+  removeAlias: 'mlops.removeAlias',
+  deleteRegistryVersion: 'mlops.deleteRegistryVersion',
+  openLinkedRun: 'mlops.openLinkedRun',
+  copyRegistryUri: 'mlops.copyRegistryUri',
+  registerModelFromArtifact: 'mlops.registerModelFromArtifact',
 } as const;
 
 export type CommandId = (typeof COMMAND_IDS)[keyof typeof COMMAND_IDS];

@@ -7,10 +7,14 @@ import * as vscode from 'vscode';
 import { setSqlWasmPath } from '../core/store/sqlite.ts';
 import type { CommandContext } from './commands/context.ts';
 import { registerCompareCommands } from './commands/compareCommands.ts';
+import { registerRegistryCommands } from './commands/registryCommands.ts';
 import { registerExperimentCommands } from './commands/experimentCommands.ts';
 import { registerRunCommands } from './commands/runCommands.ts';
 import { registerStoreCommands } from './commands/storeCommands.ts';
+import { PromptDocumentProvider } from './promptDocument.ts';
+import { PromptLensProvider } from './promptLens.ts';
 import { RunDocumentProvider } from './runDocument.ts';
+import { RegistryTree } from './views/registryTree.ts';
 import { ExperimentsTree } from './views/experimentsTree.ts';
 import { WorkspaceStore } from './workspaceStore.ts';
 
@@ -30,10 +34,17 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi | undef
     const store = new WorkspaceStore(log);
     const tree = new ExperimentsTree(store, log, started);
     const ctx: CommandContext = { store, tree, log };
+    const models = new RegistryTree(store, 'model');
+    const prompts = new RegistryTree(store, 'prompt');
     context.subscriptions.push(
       store,
       tree,
+      models,
+      prompts,
       new RunDocumentProvider(store),
+      new PromptDocumentProvider(store),
+      new PromptLensProvider(store),
+      ...registerRegistryCommands({ ...ctx, models, prompts }),
       ...registerStoreCommands(ctx),
       ...registerExperimentCommands(ctx),
       ...registerRunCommands(ctx),

@@ -287,3 +287,97 @@ describe('mlops models', () => {
     assert.match(listed.out, /clf\s+2\s+2\s+@champion=v2/);
   });
 });
+
+describe('mlops prompts', () => {
+  test('register a file, re-register unchanged (no-op), edit, diff, alias, render', async () => {
+    const ws = workspace();
+    fs.mkdirSync(path.join(ws, 'prompts'));
+    const file = path.join(ws, 'prompts', 'summarize.prompt.md');
+    fs.writeFileSync(
+      file,
+      '---\nmodel: gpt-4o-mini\ntemperature: 0.2\n---\nSummarize {{ text }} in {{ n }} words.\n',
+    );
+    const first = await mlops(ws, [
+      'prompts',
+      'register',
+      'prompts/summarize.prompt.md',
+      '-m',
+      'first',
+    ]);
+    assert.equal(first.code, 0, first.err);
+    assert.equal(first.out, 'Registered summarize version 1.\n');
+    const again = await mlops(ws, ['prompts', 'register', 'prompts/summarize.prompt.md']);
+    assert.equal(again.out, 'summarize version 1 already has this text; nothing was registered.\n');
+    fs.writeFileSync(
+      file,
+      '---\nmodel: gpt-4o-mini\ntemperature: 0.5\n---\nSummarize {{ text }} in {{ n }} bullets for {{ audience }}.\n',
+    );
+    const second = JSON.parse(
+      (await mlops(ws, ['prompts', 'register', 'prompts/summarize.prompt.md', '--json'])).out,
+    );
+    assert.equal(second.version, 2);
+    assert.equal(second.created, true);
+    assert.equal(second.sourceFile, 'prompts/summarize.prompt.md');
+    assert.match(second.sourceDigest, /^[0-9a-f]{64}$/);
+
+    assert.equal((await mlops(ws, ['prompts', 'alias', 'summarize', 'champion', '1'])).code, 0);
+    const diff = await mlops(ws, [
+      'prompts',
+      'diff',
+      'prompts:/summarize@champion',
+      'prompts:/summarize/2',
+    ]);
+    assert.equal(diff.code, 0, diff.err);
+    assert.match(diff.out, /variables \+\{\{audience\}\}/);
+    assert.match(diff.out, /temperature 0\.2 -> 0\.5/);
+    assert.match(diff.out, /^-Summarize \{\{ text \}\} in \{\{ n \}\} words\.$/m);
+    assert.match(
+      diff.out,
+      /^\+Summarize \{\{ text \}\} in \{\{ n \}\} bullets for \{\{ audience \}\}\.$/m,
+    );
+    // A file against a version: the file now equals v2.
+    const same = await mlops(ws, [
+      'prompts',
+      'diff',
+      'prompts/summarize.prompt.md',
+      'prompts:/summarize/2',
+    ]);
+    assert.match(same.out, /are the same/);
+
+    const rendered = await mlops(ws, [
+      'prompts',
+      'render',
+      'prompts:/summarize@champion',
+      '--var',
+      'text=the report',
+      '--var',
+      'n=3',
+    ]);
+    assert.equal(rendered.out, 'Summarize the report in 3 words.\n');
+    const missing = await mlops(ws, [
+      'prompts',
+      'render',
+      'prompts:/summarize/2',
+      '--var',
+      'text=x',
+    ]);
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.err, /"n"/);
+    assert.match(missing.err, /"audience"/);
+    const unknown = await mlops(ws, [
+      'prompts',
+      'render',
+      'prompts:/summarize/1',
+      '--var',
+      'text=x',
+      '--var',
+      'n=1',
+      '--var',
+      'tone=dry',
+    ]);
+    assert.match(unknown.err, /Unknown variable "tone"/);
+    const notPrompt = await mlops(ws, ['prompts', 'register', 'notes.md']);
+    assert.equal(notPrompt.code, 2);
+    assert.match(notPrompt.err, /not a prompt file/);
+  });
+});

@@ -573,6 +573,23 @@ export class Registry {
     };
   }
 
+  /** The newest version whose text and settings equal `content`, if any. */
+  matchingPromptVersion(
+    name: string,
+    content: Partial<PromptContent> & { template: string },
+  ): PromptVersion | undefined {
+    if (!this.find('prompt', name)) return undefined;
+    const full: PromptContent = {
+      template: content.template,
+      messages: content.messages ?? null,
+      modelSettings: content.modelSettings ?? {},
+      commitMessage: null,
+      sourceFile: null,
+      sourceDigest: null,
+    };
+    return this.promptVersions(name).find((v) => sameContent(v, full));
+  }
+
   promptVersion(name: string, ref: number | string): PromptVersion {
     return this.toPromptVersion(
       this.versionRow('prompt', name, this.resolveVersion('prompt', name, ref)),

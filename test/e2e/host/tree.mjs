@@ -11,7 +11,8 @@ export const row = (page, text) =>
   });
 
 export async function openMlops(page) {
-  const title = sidebar(page).locator('.composite.title', { hasText: 'MLOps: Experiments' });
+  // "MLOps: Experiments" while it is the only view shown, "MLOps" beside Models and Prompts.
+  const title = sidebar(page).locator('.composite.title', { hasText: 'MLOps' });
   // Clicking the icon of the container already shown would close it.
   if (await title.first().isVisible()) return;
   await page.locator('.activitybar [aria-label^="MLOps"]').first().click({ timeout: 30_000 });
@@ -60,6 +61,20 @@ export async function expand(page, text) {
   await page.waitForFunction(
     (el) => el.getAttribute('aria-expanded') === 'true',
     await r.elementHandle(),
+    { timeout: 10_000 },
+  );
+}
+
+/** Expands the view pane titled `name` in the side bar (Models, Prompts) if it is collapsed. */
+export async function expandPane(page, name) {
+  const header = sidebar(page).locator('.pane-header', {
+    has: page.locator('h3.title', { hasText: new RegExp(`^${name}$`, 'i') }),
+  });
+  await header.first().waitFor({ timeout: 20_000 });
+  if ((await header.first().getAttribute('aria-expanded')) !== 'true') await header.first().click();
+  await page.waitForFunction(
+    (el) => el.getAttribute('aria-expanded') === 'true',
+    await header.first().elementHandle(),
     { timeout: 10_000 },
   );
 }

@@ -19,7 +19,6 @@ const path = require('node:path');
 const vscode = require('vscode');
 
 const EXTENSION_ID = 'mlops-workbench.mlops-workbench';
-const VIEW_ID = 'mlops.experiments';
 const RUN_SCHEME = 'mlops-run';
 const repo = path.resolve(__dirname, '..', '..', '..');
 const cliPath = path.join(repo, 'dist', 'cli.js');
@@ -157,10 +156,16 @@ const checks = [
       const registered = new Set(await vscode.commands.getCommands(true));
       const missing = contributed.filter((c) => !registered.has(c));
       assert.deepEqual(missing, [], 'contributed commands that are not registered');
-      // The other way round: every mlops.* command is contributed (the view's own commands,
-      // mlops.experiments.*, come from VS Code).
+      // The other way round: every mlops.* command is contributed (the views' own commands,
+      // mlops.experiments.*, mlops.models.*, ..., come from VS Code).
+      const viewIds = Object.values(extension.packageJSON.contributes.views)
+        .flat()
+        .map((v) => v.id);
       const undeclared = [...registered].filter(
-        (c) => c.startsWith('mlops.') && !c.startsWith(`${VIEW_ID}.`) && !contributed.includes(c),
+        (c) =>
+          c.startsWith('mlops.') &&
+          !viewIds.some((id) => c.startsWith(`${id}.`)) &&
+          !contributed.includes(c),
       );
       assert.deepEqual(undeclared, [], 'registered mlops.* commands missing from package.json');
       return { commands: contributed.length, vscode: vscode.version, node: process.version };
