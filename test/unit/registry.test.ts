@@ -167,6 +167,36 @@ describe('registries', () => {
     await assert.rejects(t.registry.registerPrompt('summarize', { template: '   ' }), /is empty/);
   });
 
+  test('render fills a version, and names a missing or unknown variable', () => {
+    const v = t.registry.resolvePromptUri('prompts:/summarize@champion');
+    assert.deepEqual(t.registry.render(v, { text: 'the memo', n: 3 }), {
+      text: 'Summarize the memo in at most 3 words.',
+      messages: null,
+    });
+    assert.throws(
+      () => t.registry.render(v, { text: 'x' }),
+      /Missing value for template variable "n"/,
+    );
+    assert.throws(
+      () => t.registry.render(v, { text: 'x', n: 1, tone: 'dry' }),
+      /Unknown variable "tone"/,
+    );
+    const chat = t.registry.render(
+      {
+        template: '',
+        messages: [
+          { role: 'system', content: 'You answer in {{ lang }}.' },
+          { role: 'user', content: '{{ question }}' },
+        ],
+      },
+      { lang: 'French', question: 'Why?' },
+    );
+    assert.deepEqual(chat.messages, [
+      { role: 'system', content: 'You answer in French.' },
+      { role: 'user', content: 'Why?' },
+    ]);
+  });
+
   test('another process sees the registry through the journal', async () => {
     await t.flush();
     const other = await Tracking.open({ dir, watch: false });

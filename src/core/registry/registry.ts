@@ -9,6 +9,7 @@ import type { Mutation, TagValue } from '../store/mutations.ts';
 import type { StoreReader } from '../store/queries.ts';
 import type { AliasMoveRow, EntryRow, RegistryKind, VersionRow } from '../store/registryStore.ts';
 import type { Store } from '../store/store.ts';
+import { renderChat, renderTemplate } from './template.ts';
 
 export type { RegistryKind } from '../store/registryStore.ts';
 
@@ -598,6 +599,20 @@ export class Registry {
 
   promptVersions(name: string): PromptVersion[] {
     return this.versions('prompt', name).map((v) => this.toPromptVersion(v));
+  }
+
+  /**
+   * Fills a prompt version with variables: its template, or each of its chat
+   * messages. A missing or unknown variable is a ValidationError naming it.
+   */
+  render(
+    version: Pick<PromptVersion, 'template' | 'messages'>,
+    variables: Record<string, unknown>,
+  ): { text: string | null; messages: ChatMessage[] | null } {
+    if (version.messages && version.messages.length > 0) {
+      return { text: null, messages: renderChat(version.messages, variables) };
+    }
+    return { text: renderTemplate(version.template, variables), messages: null };
   }
 
   // ---------------------------------------------------------------- URIs
