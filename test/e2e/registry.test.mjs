@@ -159,6 +159,12 @@ describe('the prompt registry in the real host', () => {
       const diff = page.locator('.editor-instance .monaco-diff-editor');
       await diff.waitFor({ timeout: 20_000 });
       await page.locator('.tabs-container .tab', { hasText: 'summarize v1 ↔ v2' }).waitFor();
+      // Both sides render a moment after the editor appears.
+      for (const side of ['original', 'modified']) {
+        await diff
+          .locator(`.editor.${side} .view-lines`, { hasText: 'Summarize' })
+          .waitFor({ timeout: 15_000 });
+      }
       const original = await diff.locator('.editor.original .view-lines').innerText();
       const modified = await diff.locator('.editor.modified .view-lines').innerText();
       // Long lines wrap in the diff editor; compare the words.
