@@ -11,6 +11,7 @@ import {
 } from '../core/store/errors.ts';
 import { RunFilterError } from '../core/tracking/runFilter.ts';
 import { experimentsCommands } from './commands/experimentsCommands.ts';
+import { evalCommand } from './commands/evalCommand.ts';
 import { exportCommand } from './commands/exportCommand.ts';
 import { logCommands } from './commands/logCommands.ts';
 import { modelsCommands } from './commands/modelsCommands.ts';
@@ -27,6 +28,7 @@ export const COMMANDS: CommandSpec[] = [
   exportCommand,
   ...modelsCommands,
   ...promptsCommands,
+  evalCommand,
   ...storeCommands,
 ];
 

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { COMMANDS, main } from '../../src/cli/main.ts';
 import { resolveStoreDir } from '../../src/cli/context.ts';
+import { startFakeOpenAI } from '../fixtures/openaiServer.ts';
 import { REPO, removeDir, tempDir } from './helpers.ts';
 
 const dirs: string[] = [];
@@ -379,5 +380,90 @@ describe('mlops prompts', () => {
     const notPrompt = await mlops(ws, ['prompts', 'register', 'notes.md']);
     assert.equal(notPrompt.code, 2);
     assert.match(notPrompt.err, /not a prompt file/);
+  });
+});
+
+describe('mlops eval', () => {
+  test('runs a suite against a local endpoint: gates, JUnit, step summary, stored run, comparison', async () => {
+    const server = await startFakeOpenAI({
+      rules: [
+        { match: 'Paris', reply: 'The capital is Paris.' },
+        { match: 'Rome', reply: 'I do not know.' },
+      ],
+    });
+    try {
+      const ws = workspace();
+      fs.mkdirSync(path.join(ws, 'evals'));
+      fs.writeFileSync(
+        path.join(ws, 'evals', 'capital.prompt.md'),
+        'Name the capital; the answer is {{ city }}.\n',
+      );
+      fs.writeFileSync(
+        path.join(ws, 'evals', 'cases.jsonl'),
+        '{"id": "fr", "city": "Paris", "expected": "Paris"}\n{"id": "it", "city": "Rome", "expected": "Rome"}\n',
+      );
+      fs.writeFileSync(
+        path.join(ws, 'evals', 'capitals.eval.yaml'),
+        [
+          'name: capitals',
+          'prompt: capital.prompt.md',
+          'dataset:',
+          '  path: cases.jsonl',
+          'provider:',
+          `  baseUrl: ${server.url}`,
+          '  model: fake-small',
+          'criteria:',
+          '  - name: names-the-city',
+          '    type: icontains',
+          '    value: [paris, rome]',
+          '',
+        ].join('\n'),
+      );
+      const summary = path.join(ws, 'summary.md');
+      const env = { GITHUB_STEP_SUMMARY: summary };
+      const failing = await mlops(
+        ws,
+        ['eval', 'evals/capitals.eval.yaml', '--min-pass-rate', '0.9', '--junit', 'junit.xml'],
+        env,
+      );
+      assert.equal(failing.code, 1, failing.err);
+      assert.match(failing.out, /FAIL: pass rate 50\.0% < 90\.0%/);
+      assert.match(failing.err, /\[eval\] 2\/2 done: 1 passed, 1 failed, 0 errored/);
+      const junit = fs.readFileSync(path.join(ws, 'junit.xml'), 'utf8');
+      assert.match(junit, /<testsuite name="capitals" tests="2" failures="1" errors="0"/);
+      assert.match(
+        junit,
+        /<testcase classname="capitals" name="it"[^>]*>\s*<failure message="names-the-city: /,
+      );
+      assert.match(fs.readFileSync(summary, 'utf8'), /### Eval capitals: 50\.0% passed/);
+
+      const passing = await mlops(ws, [
+        'eval',
+        'evals/capitals.eval.yaml',
+        '--min-pass-rate',
+        '0.5',
+        '--json',
+      ]);
+      assert.equal(passing.code, 0, passing.err);
+      const json = JSON.parse(passing.out);
+      assert.deepEqual(json.summary.resultCounts, { total: 2, passed: 1, failed: 1, errored: 0 });
+      assert.equal(json.summary.cachedCalls, 2, 'the second run answers from the cache');
+      assert.equal(json.comparison.passRateChange, 0);
+      assert.deepEqual(json.comparison.flipped, []);
+      // Stored as runs of the Evals experiment, with metrics and the full results.
+      const runs = JSON.parse(
+        (await mlops(ws, ['runs', 'list', '-e', 'Evals', '--json'])).out,
+      ).runs;
+      assert.equal(runs.length, 2);
+      assert.equal(runs[0].metrics.pass_rate.value, 0.5);
+      assert.equal(runs[0].params.model, 'fake-small');
+      assert.equal(runs[0].info.status, 'FINISHED');
+
+      const bad = await mlops(ws, ['eval', 'evals/capitals.eval.yaml', '--min-pass-rate', '2']);
+      assert.equal(bad.code, 2);
+      assert.match(bad.err, /--min-pass-rate takes a number from 0 to 1/);
+    } finally {
+      await server.close();
+    }
   });
 });
