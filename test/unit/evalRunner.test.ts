@@ -212,12 +212,16 @@ describe('eval runner', () => {
     await assert.rejects(
       runEval({
         suite: suiteFor(server, {
-          criteria: [{ name: 'judged', type: 'judge', rubric: 'Is it polite?' }],
+          criteria: [
+            { name: 'judged', type: 'judge', rubric: 'Is it polite?' },
+            { name: 'cheap', type: 'max-cost', usd: 0.01 },
+          ],
         } as Partial<EvalSuite>),
         prompt,
         cases: cases('good'),
       }),
-      (e: Error) => e instanceof ValidationError && /"judged" \(judge\)/.test(e.message),
+      (e: Error) =>
+        e instanceof ValidationError && /"judged" \(judge\), "cheap" \(max-cost\)/.test(e.message),
     );
     assert.equal(server.requests.length, sent);
   });

@@ -114,7 +114,6 @@ const SUPPORTED = new Set([
   'is-json',
   'json-schema',
   'has-fields',
-  'max-cost',
   'max-latency',
   'max-ttft',
   'pii',
@@ -126,7 +125,8 @@ export function checkSuiteCriteria(criteria: Criterion[]): void {
   if (unsupported.length > 0) {
     throw new ValidationError(
       `This version cannot grade ${unsupported.map((c) => `"${c.name}" (${c.type})`).join(', ')} yet: ` +
-        'code, judge and model-graded guardrail criteria are not available. Remove them to run the rest.',
+        'code, judge and model-graded guardrail criteria, and max-cost (no price table yet), are not available. ' +
+        'Remove them to run the rest.',
     );
   }
   for (const c of criteria) {
