@@ -19,6 +19,30 @@ const common = {
   legalComments: 'none',
 };
 
+// Modules loaded only for some evals (a tokenizer's 2-4 MB of ranks when a provider
+// sends no usage; sucrase for TypeScript code graders): each is its own file in
+// dist/lazy/, required on first use, so the extension and the CLI do not parse them
+// at start-up. Source files import them by package name; this maps the name.
+const LAZY = {
+  'gpt-tokenizer/encoding/o200k_base': 'o200k_base',
+  'gpt-tokenizer/encoding/cl100k_base': 'cl100k_base',
+  sucrase: 'sucrase',
+};
+const lazyModules = {
+  name: 'lazy-modules',
+  setup(build) {
+    const filter = new RegExp(
+      `^(${Object.keys(LAZY)
+        .map((k) => k.replace(/[/.]/g, '\\$&'))
+        .join('|')})$`,
+    );
+    build.onResolve({ filter }, (args) => ({
+      path: `./lazy/${LAZY[args.path]}.js`,
+      external: true,
+    }));
+  },
+};
+
 const webviewEntries = fs.existsSync('webview-ui/src')
   ? fs
       .readdirSync('webview-ui/src', { withFileTypes: true })
@@ -37,6 +61,15 @@ const builds = [
     format: 'cjs',
     target: 'node18',
     external: ['vscode'],
+    plugins: [lazyModules],
+  },
+  {
+    ...common,
+    entryPoints: Object.entries(LAZY).map(([from, name]) => ({ in: from, out: name })),
+    outdir: 'dist/lazy',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node18',
   },
   {
     // The Node API for training scripts: require('<extension>/dist/tracking.js').
@@ -54,6 +87,7 @@ const builds = [
     platform: 'node',
     format: 'cjs',
     target: 'node20',
+    plugins: [lazyModules],
   },
 ];
 if (webviewEntries.length > 0) {
