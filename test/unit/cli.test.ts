@@ -462,6 +462,42 @@ describe('mlops eval', () => {
       const bad = await mlops(ws, ['eval', 'evals/capitals.eval.yaml', '--min-pass-rate', '2']);
       assert.equal(bad.code, 2);
       assert.match(bad.err, /--min-pass-rate takes a number from 0 to 1/);
+
+      // --max-cost: fake-small has no shipped price, so the cost is unknown and the gate fails
+      // until MLOPS_PRICES gives one; then it holds or not by the figure.
+      const unknown = await mlops(ws, [
+        'eval',
+        'evals/capitals.eval.yaml',
+        '--max-cost',
+        '1',
+        '--no-cache',
+      ]);
+      assert.equal(unknown.code, 1, unknown.err);
+      assert.match(unknown.out, /FAIL: cost unknown \(no price for fake-small; set MLOPS_PRICES\)/);
+      const prices = {
+        MLOPS_PRICES: JSON.stringify({ 'fake-small': { input: 1000, output: 1000 } }),
+      };
+      const tooDear = await mlops(
+        ws,
+        ['eval', 'evals/capitals.eval.yaml', '--max-cost', '0.001', '--no-cache', '--json'],
+        prices,
+      );
+      assert.equal(tooDear.code, 1, tooDear.err);
+      const dear = JSON.parse(tooDear.out);
+      assert.ok(dear.summary.costUsd > 0.001, String(dear.summary.costUsd));
+      assert.match(dear.gates[0], /^FAIL: cost \$[\d.]+ > \$0\.001/);
+      const cheap = await mlops(
+        ws,
+        ['eval', 'evals/capitals.eval.yaml', '--max-cost', '100', '--no-cache'],
+        prices,
+      );
+      assert.equal(cheap.code, 0, cheap.err);
+      assert.match(cheap.out, /PASS: cost \$[\d.]+ <= \$100\.00/);
+      const badPrices = await mlops(ws, ['eval', 'evals/capitals.eval.yaml'], {
+        MLOPS_PRICES: '{"fake-small": {"input": "cheap", "output": 1}}',
+      });
+      assert.equal(badPrices.code, 2);
+      assert.match(badPrices.err, /MLOPS_PRICES\["fake-small"\]\.input/);
     } finally {
       await server.close();
     }

@@ -4,61 +4,43 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parsePromptFile } from '../../core/registry/promptFile.ts';
-import { junitXml, markdownSummary, recordEval } from '../../core/evals/report.ts';
+import { judgeConfig } from '../../core/evals/judge.ts';
+import { validatePriceOverrides } from '../../core/evals/pricing.ts';
+import {
+  formatUsd,
+  junitXml,
+  markdownSummary,
+  recordEval,
+  totalCost,
+} from '../../core/evals/report.ts';
 import { EvalCancelledError, runEval } from '../../core/evals/runner.ts';
-import type { EvalPrompt } from '../../core/evals/runner.ts';
+import { resolveEvalPrompt } from '../../core/evals/session.ts';
 import { loadCases, parseSuite } from '../../core/evals/suite.ts';
-import type { Tracking } from '../../core/tracking/tracking.ts';
-import type { CommandContext, CommandSpec } from '../context.ts';
+import type { CommandSpec } from '../context.ts';
 import { EXIT_OK } from '../context.ts';
 
 const EXIT_GATE_FAILED = 1;
 
-function resolvePrompt(ctx: CommandContext, t: Tracking, ref: string, baseDir: string): EvalPrompt {
-  if (ref.startsWith('prompts:/')) {
-    const v = t.registry.resolvePromptUri(ref);
-    return {
-      label: `prompts:/${v.name}/${v.version}`,
-      name: v.name,
-      version: v.version,
-      template: v.template,
-      messages: v.messages,
-      modelSettings: v.modelSettings,
-    };
-  }
-  const file = path.resolve(baseDir, ref);
-  if (!fs.existsSync(file))
-    throw ctx.usage(`the prompt ${ref} does not exist (looked for ${file})`);
-  const parsed = parsePromptFile(ref, fs.readFileSync(file, 'utf8'));
-  const match = t.registry.matchingPromptVersion(parsed.name, parsed);
-  return {
-    label: match
-      ? `prompts:/${match.name}/${match.version}`
-      : path.relative(ctx.io.cwd, file).split(path.sep).join('/'),
-    name: parsed.name,
-    version: match?.version ?? null,
-    template: parsed.template,
-    messages: parsed.messages,
-    modelSettings: parsed.modelSettings,
-  };
-}
-
 export const evalCommand: CommandSpec = {
   name: 'eval',
   usage:
-    'mlops eval <suite.eval.json|yaml> [--prompt file|prompts:/uri] [--min-pass-rate 0.9] [--junit file] [--no-cache] [--concurrency n] [--json]',
+    'mlops eval <suite.eval.json|yaml> [--prompt file|prompts:/uri] [--min-pass-rate 0.9] [--max-cost 1.50] [--junit file] [--no-cache] [--concurrency n] [--json]',
   summary: 'Run an eval suite against its OpenAI-compatible provider; the gates set the exit code.',
   details:
     "  --prompt          test this prompt instead of the suite's (a file or prompts:/name@alias)\n" +
     '  --min-pass-rate   fail (exit 1) below this share of passed cases, 0..1\n' +
+    '  --max-cost        fail (exit 1) when the run cost more than this many USD (calls and judge),\n' +
+    '                    or when its cost is unknown (no price for the model: see MLOPS_PRICES)\n' +
     "  --junit           write JUnit XML for the CI's test report\n" +
     '  --no-cache        call the model even for answers cached by an earlier run\n' +
     '  The API key comes from the environment variable the suite names (provider.apiKeyEnv),\n' +
-    '  else OPENAI_API_KEY. Results are stored as a run in the "Evals" experiment.',
+    '  else OPENAI_API_KEY; a judge on another endpoint uses judge.apiKeyEnv. Prices over the\n' +
+    '  shipped table: MLOPS_PRICES=\'{"model": {"input": 0.5, "output": 1.5}}\' (USD per 1M tokens).\n' +
+    '  Results are stored as a run in the "Evals" experiment.',
   options: {
     prompt: { type: 'string' },
     'min-pass-rate': { type: 'string' },
+    'max-cost': { type: 'string' },
     junit: { type: 'string' },
     'no-cache': { type: 'boolean' },
     concurrency: { type: 'string' },
@@ -72,6 +54,22 @@ export const evalCommand: CommandSpec = {
     if (minPassRate !== undefined && !(minPassRate >= 0 && minPassRate <= 1)) {
       throw ctx.usage(`--min-pass-rate takes a number from 0 to 1 (got '${minRaw}')`);
     }
+    const maxRaw = ctx.str('max-cost');
+    const maxCost = maxRaw === undefined ? undefined : Number(maxRaw);
+    if (maxCost !== undefined && !(maxCost >= 0)) {
+      throw ctx.usage(`--max-cost takes a number of USD, 0 or more (got '${maxRaw}')`);
+    }
+    let prices;
+    const pricesRaw = ctx.io.env.MLOPS_PRICES;
+    if (pricesRaw) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(pricesRaw);
+      } catch (e) {
+        throw ctx.usage(`MLOPS_PRICES is not JSON: ${(e as Error).message}`);
+      }
+      prices = validatePriceOverrides(parsed, 'MLOPS_PRICES');
+    }
     const concurrency = ctx.int('concurrency');
     if (concurrency !== undefined && (concurrency < 1 || concurrency > 64)) {
       throw ctx.usage('--concurrency takes 1 to 64');
@@ -83,9 +81,10 @@ export const evalCommand: CommandSpec = {
     const t = await ctx.open();
     const promptRef = ctx.str('prompt');
     const prompt = promptRef
-      ? resolvePrompt(ctx, t, promptRef, ctx.io.cwd)
-      : resolvePrompt(ctx, t, suite.prompt, path.dirname(suiteFile));
+      ? resolveEvalPrompt(t, promptRef, ctx.io.cwd, ctx.io.cwd)
+      : resolveEvalPrompt(t, suite.prompt, path.dirname(suiteFile), ctx.io.cwd);
     const keyVar = suite.provider.apiKeyEnv ?? 'OPENAI_API_KEY';
+    const judgeKeyVar = judgeConfig(suite).apiKeyEnv ?? keyVar;
     const total = cases.length * (suite.repeat ?? 1);
     let lastShown = 0;
     const abort = new AbortController();
@@ -98,6 +97,11 @@ export const evalCommand: CommandSpec = {
         prompt,
         cases,
         apiKey: ctx.io.env[keyVar],
+        judgeApiKey: ctx.io.env[judgeKeyVar],
+        // The user ran the command on their own files: code criteria may run.
+        trusted: true,
+        suiteFile,
+        prices,
         cacheDir: path.join(ctx.storeDir(), 'cache', 'evals'),
         signal: abort.signal,
         onProgress: (p) => {
@@ -128,6 +132,16 @@ export const evalCommand: CommandSpec = {
       failed ||= !ok;
       gates.push(
         `${ok ? 'PASS' : 'FAIL'}: pass rate ${(result.summary.passRate * 100).toFixed(1)}% ${ok ? '>=' : '<'} ${(minPassRate * 100).toFixed(1)}%`,
+      );
+    }
+    if (maxCost !== undefined) {
+      const cost = totalCost(result);
+      const ok = cost !== null && cost <= maxCost;
+      failed ||= !ok;
+      gates.push(
+        cost === null
+          ? `FAIL: cost unknown (no price for ${result.model}; set MLOPS_PRICES), the limit is ${formatUsd(maxCost)}`
+          : `${ok ? 'PASS' : 'FAIL'}: cost ${formatUsd(cost)} ${ok ? '<=' : '>'} ${formatUsd(maxCost)}`,
       );
     }
     const md = markdownSummary(result, comparison, gates);

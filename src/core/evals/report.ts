@@ -18,7 +18,10 @@ export interface EvalComparison {
   /** Cases (by index and repeat) whose status changed. */
   flipped: { index: number; repeat: number; from: string; to: string }[];
   outputTokensChange: number | null;
-  /** Output tokens grew by 30% or more. */
+  /** Relative change of the cost (calls under test and judge); null when either is unknown. */
+  costChange: number | null;
+  latencyP50Change: number | null;
+  /** Output tokens or cost grew by 30% or more. */
   costRegression: boolean;
 }
 
@@ -60,6 +63,8 @@ export async function recordEval(
   const add = (key: string, v: number | null): void => {
     if (v !== null) metrics.push({ key, value: v });
   };
+  add('cost_usd', totalCost(result));
+  add('judge_cost_usd', s.judgeCostUsd ?? null);
   add('latency_p50_ms', s.latencyMs.p50);
   add('latency_p95_ms', s.latencyMs.p95);
   add('ttft_p50_ms', s.ttftMs.p50);
@@ -116,15 +121,41 @@ export function compareEvals(
   const flipped = after.cases
     .filter((c) => old.has(key(c)) && old.get(key(c)) !== c.status)
     .map((c) => ({ index: c.index, repeat: c.repeat, from: old.get(key(c))!, to: c.status }));
-  const beforeOut = before.summary.tokens.output;
-  const change = beforeOut > 0 ? (after.summary.tokens.output - beforeOut) / beforeOut : null;
+  const rel = (a: number | null | undefined, b: number | null | undefined): number | null =>
+    a !== null && a !== undefined && b !== null && b !== undefined && a > 0 ? (b - a) / a : null;
+  const change = rel(before.summary.tokens.output, after.summary.tokens.output);
+  // Per case, so a run of more (or cached) cases is not a regression by itself.
+  const costChange = rel(costPerCall(before), costPerCall(after));
   return {
     previousRunId,
     passRateChange: after.summary.passRate - before.summary.passRate,
     flipped,
     outputTokensChange: change,
-    costRegression: change !== null && change >= 0.3,
+    costChange,
+    latencyP50Change: rel(before.summary.latencyMs.p50, after.summary.latencyMs.p50),
+    costRegression:
+      (change !== null && change >= 0.3) || (costChange !== null && costChange >= 0.3),
   };
+}
+
+/** USD of a run: the calls under test plus the judge's; null when the model has no price. */
+export function totalCost(result: EvalResult): number | null {
+  const s = result.summary as Partial<EvalResult['summary']>;
+  if (s.costUsd === null || s.costUsd === undefined) return null;
+  return s.costUsd + (s.judgeCostUsd ?? 0);
+}
+
+/** USD per answer that was billed (cached answers are not), judge included. */
+function costPerCall(result: EvalResult): number | null {
+  const total = totalCost(result);
+  const billed = result.cases.filter((c) => !c.cached && c.output !== null).length;
+  return total === null || billed === 0 ? null : total / billed;
+}
+
+export function formatUsd(v: number | null): string {
+  if (v === null) return 'unknown';
+  if (v === 0) return '$0';
+  return v >= 0.01 ? `$${v.toFixed(2)}` : `$${Number(v.toPrecision(2))}`;
 }
 
 const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
@@ -148,6 +179,7 @@ export function markdownSummary(
     ),
     '',
     `Latency p50 ${ms(s.latencyMs.p50)}, p95 ${ms(s.latencyMs.p95)}; time to first token p50 ${ms(s.ttftMs.p50)}, p95 ${ms(s.ttftMs.p95)}; tokens ${s.tokens.input} in, ${s.tokens.output} out${s.cachedCalls ? ` (${s.cachedCalls} answers from the cache)` : ''}.`,
+    `Cost ${formatUsd(totalCost(result))}${s.judgeCostUsd ? ` (judge ${formatUsd(s.judgeCostUsd)})` : ''}${s.costEstimated ? ', partly estimated with a tokenizer (the provider sent no usage)' : ''}${s.costUsd === null ? ` (no price for ${result.model})` : ''}.`,
   ];
   if (s.passAtK !== null)
     lines.push(`pass@${s.repeat} ${pct(s.passAtK)}, pass^${s.repeat} ${pct(s.passHatK ?? 0)}.`);
@@ -159,8 +191,11 @@ export function markdownSummary(
         (comparison.outputTokensChange !== null
           ? `, output tokens ${comparison.outputTokensChange >= 0 ? '+' : ''}${(comparison.outputTokensChange * 100).toFixed(0)}%`
           : '') +
+        (comparison.costChange !== null
+          ? `, cost per answer ${comparison.costChange >= 0 ? '+' : ''}${(comparison.costChange * 100).toFixed(0)}%`
+          : '') +
         (comparison.costRegression
-          ? ' (**cost regression**: output tokens grew 30% or more)'
+          ? ' (**cost regression**: output tokens or cost grew 30% or more)'
           : '') +
         '.',
     );

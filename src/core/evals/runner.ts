@@ -4,6 +4,10 @@
 // retry-after), a per-request timeout, cancellation, a response cache so a re-run
 // does not re-bill, `repeat` with pass@k and pass^k, and grades every answer. A
 // failing case or a provider error never stops the run: it is counted as errored.
+// Costs come from the response's usage and a price table (a tokenizer estimate
+// when the provider sends no usage); judge and guardrail criteria call a judge
+// model, whose calls are recorded with each case and charged to the run; code
+// criteria run workspace code in a worker, in trusted workspaces only.
 
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -12,9 +16,16 @@ import OpenAI from 'openai';
 import { ValidationError } from '../store/errors.ts';
 import type { ChatMessage, ModelSettings } from '../registry/registry.ts';
 import { renderChat, renderTemplate } from '../registry/template.ts';
+import { assertCodeGradersAllowed, createCodeGrader } from './codeGrader.ts';
+import type { CodeGrader } from './codeGrader.ts';
 import { checkCriterion, gradeDeterministic } from './graders.ts';
 import type { DeterministicCriterion, GradeResult } from './graders.ts';
+import { isJudgeCriterion, Judge, judgeCallsOf, judgeConfig } from './judge.ts';
+import type { ModelCall } from './judge.ts';
+import { costOf, priceFor } from './pricing.ts';
+import type { ModelPrice } from './pricing.ts';
 import type { Criterion, EvalCase, EvalSuite } from './suite.ts';
+import { estimateChatTokens, estimateTokens } from './tokens.ts';
 
 /** The prompt under test, from a file or the registry. */
 export interface EvalPrompt {
@@ -35,6 +46,8 @@ export interface Usage {
 
 export interface CriterionVerdict extends GradeResult {
   name: string;
+  /** The grader could not decide: its judge call failed. Counted as errored. */
+  errored?: boolean;
 }
 
 export interface CaseResult {
@@ -49,6 +62,14 @@ export interface CaseResult {
   error: string | null;
   verdicts: CriterionVerdict[];
   usage: Usage | null;
+  /** The provider sent no usage: `usage` was counted with a tokenizer. */
+  tokensEstimated: boolean;
+  /** USD of the answer (as billed when it was made, for a cached one); null: no price. */
+  costUsd: number | null;
+  /** USD of this case's judge calls; null: none, or no price for the judge model. */
+  judgeCostUsd: number | null;
+  /** Every judge and moderation call made to grade this case. */
+  judgeCalls: ModelCall[];
   latencyMs: number | null;
   ttftMs: number | null;
   /** The answer came from the cache: nothing was sent, nothing billed. */
@@ -63,6 +84,15 @@ export interface EvalSummary {
   latencyMs: { p50: number | null; p95: number | null };
   ttftMs: { p50: number | null; p95: number | null };
   tokens: Usage;
+  /** USD billed in this run for the calls under test (cached answers cost nothing); null: no price. */
+  costUsd: number | null;
+  /** USD of the judge's calls in this run; null: no judge calls, or no price for its model. */
+  judgeCostUsd: number | null;
+  judgeTokens: Usage;
+  /** Some token counts behind the cost are tokenizer estimates. */
+  costEstimated: boolean;
+  /** Where the prices came from ("settings", or the shipped table's source and date). */
+  priceSource: string | null;
   /** With repeat > 1: share of cases that passed at least once / every time. */
   repeat: number;
   passAtK: number | null;
@@ -100,36 +130,22 @@ export interface RunEvalOptions {
   onProgress?: (p: EvalProgress) => void;
   /** Retries of one request on 429 / 5xx / connection errors (the openai client's). */
   maxRetries?: number;
+  /** The judge endpoint's key, when it differs from the provider's (default: apiKey). */
+  judgeApiKey?: string;
+  /** Code criteria run workspace code: only when true (a trusted workspace, or the CLI). */
+  trusted?: boolean;
+  /** The suite file: code criteria name files relative to it. */
+  suiteFile?: string;
+  /** Prices (USD per 1M tokens) over the shipped table, e.g. from settings. */
+  prices?: Record<string, ModelPrice>;
   clock?: () => number;
 }
 
-const SUPPORTED = new Set([
-  'equals',
-  'contains',
-  'icontains',
-  'starts-with',
-  'regex',
-  'levenshtein',
-  'token-overlap',
-  'is-json',
-  'json-schema',
-  'has-fields',
-  'max-latency',
-  'max-ttft',
-  'pii',
-]);
-
-/** Refuses, before any call, criteria this version cannot grade and bad configurations. */
-export function checkSuiteCriteria(criteria: Criterion[]): void {
-  const unsupported = criteria.filter((c) => !SUPPORTED.has(c.type));
-  if (unsupported.length > 0) {
-    throw new ValidationError(
-      `This version cannot grade ${unsupported.map((c) => `"${c.name}" (${c.type})`).join(', ')} yet: ` +
-        'code, judge and model-graded guardrail criteria, and max-cost (no price table yet), are not available. ' +
-        'Remove them to run the rest.',
-    );
-  }
+/** Refuses, before any call, bad criteria configurations and untrusted code criteria. */
+export function checkSuiteCriteria(criteria: Criterion[], trusted = false): void {
+  assertCodeGradersAllowed(criteria, trusted);
   for (const c of criteria) {
+    if (c.type === 'code' || isJudgeCriterion(c)) continue;
     try {
       checkCriterion(c as DeterministicCriterion);
     } catch (e) {
@@ -162,10 +178,17 @@ function cacheKey(baseUrl: string, body: Record<string, unknown>): string {
   return createHash('sha256').update(JSON.stringify({ baseUrl, body })).digest('hex');
 }
 
+function addUsage(into: Usage, u: Usage): void {
+  into.input += u.input;
+  into.output += u.output;
+  into.cached += u.cached;
+  into.reasoning += u.reasoning;
+}
+
 export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
   const { suite, prompt, cases } = options;
   const clock = options.clock ?? Date.now;
-  checkSuiteCriteria(suite.criteria);
+  checkSuiteCriteria(suite.criteria, options.trusted ?? false);
   const provider = suite.provider;
   const client = new OpenAI({
     baseURL: provider.baseUrl,
@@ -180,6 +203,47 @@ export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
   const useCache = (suite.cache ?? true) && options.cacheDir !== undefined;
   const started = clock();
   const startedMs = performance.now();
+
+  const price = priceFor(provider.model, options.prices);
+  let judge: Judge | undefined;
+  let judgeModel = '';
+  if (suite.criteria.some(isJudgeCriterion)) {
+    const jc = judgeConfig(suite);
+    judgeModel = jc.model;
+    judge = new Judge({
+      client: new OpenAI({
+        baseURL: jc.baseUrl,
+        apiKey: options.judgeApiKey ?? options.apiKey ?? 'none',
+        maxRetries: options.maxRetries ?? 3,
+        timeout: jc.timeoutMs ?? 60_000,
+        defaultHeaders: jc.headers,
+      }),
+      model: jc.model,
+      temperature: jc.temperature,
+      maxTokens: jc.maxTokens,
+      signal: options.signal,
+      moderationClient: client,
+    });
+  }
+  const judgePrice = judge ? priceFor(judgeModel, options.prices) : null;
+  const codeGraders = new Map<string, CodeGrader>();
+  try {
+    for (const c of suite.criteria) {
+      if (c.type !== 'code') continue;
+      if (!options.suiteFile) {
+        throw new ValidationError(
+          `criterion "${c.name}": a code criterion needs the suite's file to find ${c.file}.`,
+        );
+      }
+      codeGraders.set(
+        c.name,
+        await createCodeGrader(c, options.suiteFile, { concurrency: suite.concurrency ?? 4 }),
+      );
+    }
+  } catch (e) {
+    await Promise.all([...codeGraders.values()].map((g) => g.close()));
+    throw e;
+  }
 
   const jobs: { index: number; repeat: number; c: EvalCase }[] = [];
   cases.forEach((c, index) => {
@@ -246,6 +310,80 @@ export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
     return { ...result, cached: false };
   };
 
+  const judgeCost = (calls: ModelCall[]): number | null => {
+    if (calls.length === 0 || !judgePrice) return null;
+    let usd = 0;
+    for (const c of calls) if (c.usage) usd += costOf(c.usage, judgePrice.price);
+    return usd;
+  };
+
+  const grade = async (
+    c: Criterion,
+    job: (typeof jobs)[number],
+    r: CallResult,
+    renderedInput: string,
+    costUsd: number | null,
+    calls: ModelCall[],
+  ): Promise<CriterionVerdict> => {
+    try {
+      if (isJudgeCriterion(c)) {
+        try {
+          const outcome = await judge!.grade(c, {
+            output: r.output,
+            case: job.c,
+            renderedInput,
+          });
+          calls.push(...outcome.calls);
+          return { name: c.name, ...outcome.verdict };
+        } catch (e) {
+          calls.push(...judgeCallsOf(e));
+          if (options.signal?.aborted) throw e;
+          return {
+            name: c.name,
+            pass: false,
+            score: 0,
+            reason: `the judge call failed: ${describeError(e)}`,
+            errored: true,
+          };
+        }
+      }
+      if (c.type === 'code') {
+        const g = await codeGraders.get(c.name)!.grade({
+          output: r.output,
+          case: job.c,
+          vars: job.c.vars,
+        });
+        if (!c.not) return { name: c.name, ...g };
+        return { name: c.name, pass: !g.pass, score: 1 - g.score, reason: `not: ${g.reason}` };
+      }
+      const g = gradeDeterministic(c as DeterministicCriterion & { not?: boolean; name: string }, {
+        output: r.output,
+        expected: job.c.expected,
+        vars: job.c.vars,
+        latencyMs: r.latencyMs,
+        ttftMs: r.ttftMs ?? undefined,
+        costUsd: costUsd ?? undefined,
+      });
+      if (c.type === 'max-cost' && costUsd === null) {
+        return {
+          name: c.name,
+          pass: false,
+          score: 0,
+          reason: `no price for ${provider.model}: add it to the mlops.evals.prices setting (USD per 1M tokens)`,
+        };
+      }
+      return { name: c.name, ...g };
+    } catch (e) {
+      if (options.signal?.aborted) throw e;
+      return {
+        name: c.name,
+        pass: false,
+        score: 0,
+        reason: `grader failed: ${(e as Error).message}`,
+      };
+    }
+  };
+
   const runJob = async (slot: number): Promise<void> => {
     const job = jobs[slot]!;
     const base = {
@@ -258,37 +396,38 @@ export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
     try {
       input = renderInput(prompt, job.c.vars);
       const r = await call(input, job.repeat);
-      const verdicts = suite.criteria.map((c) => {
-        try {
-          const g = gradeDeterministic(
-            c as DeterministicCriterion & { not?: boolean; name: string },
-            {
-              output: r.output,
-              expected: job.c.expected,
-              vars: job.c.vars,
-              latencyMs: r.latencyMs,
-              ttftMs: r.ttftMs ?? undefined,
-            },
-          );
-          return { name: c.name, ...g };
-        } catch (e) {
-          return {
-            name: c.name,
-            pass: false,
-            score: 0,
-            reason: `grader failed: ${(e as Error).message}`,
-          };
-        }
-      });
+      let usage = r.usage;
+      let tokensEstimated = false;
+      if (!usage) {
+        // No usage in the stream (some servers never send it): count with a tokenizer.
+        usage = {
+          input: await estimateChatTokens(input, provider.model),
+          output: await estimateTokens(r.output, provider.model),
+          cached: 0,
+          reasoning: 0,
+        };
+        tokensEstimated = true;
+      }
+      const costUsd = price ? costOf(usage, price.price) : null;
+      const renderedInput = input.map((m) => `${m.role}: ${m.content}`).join('\n\n');
+      const calls: ModelCall[] = [];
+      const verdicts = await Promise.all(
+        suite.criteria.map((c) => grade(c, job, r, renderedInput, costUsd, calls)),
+      );
+      const erroredVerdict = verdicts.find((v) => v.errored);
       const pass = verdicts.every((v) => v.pass);
       results[slot] = {
         ...base,
         input,
         output: r.output,
-        status: pass ? 'passed' : 'failed',
-        error: null,
+        status: erroredVerdict ? 'errored' : pass ? 'passed' : 'failed',
+        error: erroredVerdict ? `${erroredVerdict.name}: ${erroredVerdict.reason}` : null,
         verdicts,
-        usage: r.usage,
+        usage,
+        tokensEstimated,
+        costUsd,
+        judgeCostUsd: judgeCost(calls),
+        judgeCalls: calls,
         latencyMs: r.latencyMs,
         ttftMs: r.ttftMs,
         cached: r.cached,
@@ -303,6 +442,10 @@ export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
         error: describeError(e),
         verdicts: [],
         usage: null,
+        tokensEstimated: false,
+        costUsd: null,
+        judgeCostUsd: null,
+        judgeCalls: [],
         latencyMs: null,
         ttftMs: null,
         cached: false,
@@ -317,19 +460,24 @@ export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
   // A fixed pool of workers taking the next case: at most `concurrency` requests in flight.
   const concurrency = Math.min(suite.concurrency ?? 4, Math.max(1, jobs.length));
   let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < jobs.length) {
-        if (options.signal?.aborted) throw new EvalCancelledError();
-        const slot = next++;
-        await runJob(slot);
-      }
-    }),
-  ).catch((e) => {
-    if (options.signal?.aborted) throw new EvalCancelledError();
-    throw e;
-  });
+  try {
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < jobs.length) {
+          if (options.signal?.aborted) throw new EvalCancelledError();
+          const slot = next++;
+          await runJob(slot);
+        }
+      }),
+    ).catch((e) => {
+      if (options.signal?.aborted) throw new EvalCancelledError();
+      throw e;
+    });
+  } finally {
+    await Promise.all([...codeGraders.values()].map((g) => g.close()));
+  }
 
+  const priceSources = [price, judgePrice].filter((p) => p !== null);
   return {
     suite: suite.name ?? 'eval',
     model: provider.model,
@@ -342,6 +490,14 @@ export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
       suite.criteria.map((c) => c.name),
       repeat,
       performance.now() - startedMs,
+      {
+        priced: price !== null,
+        judgePriced: judgePrice !== null,
+        priceSource:
+          priceSources.length === 0
+            ? null
+            : [...new Set(priceSources.map((p) => p.sourceLabel))].join('; '),
+      },
     ),
   };
 }
@@ -368,11 +524,21 @@ export function summarize(
   criteria: string[],
   repeat: number,
   durationMs: number,
+  pricing: { priced: boolean; judgePriced: boolean; priceSource: string | null } = {
+    priced: false,
+    judgePriced: false,
+    priceSource: null,
+  },
 ): EvalSummary {
   const counts = { total: results.length, passed: 0, failed: 0, errored: 0 };
   const perCriterion: EvalSummary['perCriterion'] = {};
   for (const name of criteria) perCriterion[name] = { passed: 0, failed: 0, errored: 0 };
   const tokens: Usage = { input: 0, output: 0, cached: 0, reasoning: 0 };
+  const judgeTokens: Usage = { input: 0, output: 0, cached: 0, reasoning: 0 };
+  let costUsd = 0;
+  let judgeCostUsd = 0;
+  let judgeCalls = 0;
+  let costEstimated = false;
   const latencies: number[] = [];
   const ttfts: number[] = [];
   let cachedCalls = 0;
@@ -381,18 +547,23 @@ export function summarize(
     for (const name of criteria) {
       const v = r.verdicts.find((x) => x.name === name);
       const slot = perCriterion[name]!;
-      if (!v) slot.errored++;
+      if (!v || v.errored) slot.errored++;
       else if (v.pass) slot.passed++;
       else slot.failed++;
     }
     if (r.cached) cachedCalls++;
     // Cached answers were billed once already; they do not count again.
     if (r.usage && !r.cached) {
-      tokens.input += r.usage.input;
-      tokens.output += r.usage.output;
-      tokens.cached += r.usage.cached;
-      tokens.reasoning += r.usage.reasoning;
+      addUsage(tokens, r.usage);
+      costUsd += r.costUsd ?? 0;
+      if (r.tokensEstimated) costEstimated = true;
     }
+    // Judge calls are made afresh on every run, cached answer or not.
+    for (const c of r.judgeCalls ?? []) {
+      judgeCalls++;
+      if (c.usage) addUsage(judgeTokens, c.usage);
+    }
+    judgeCostUsd += r.judgeCostUsd ?? 0;
     if (r.latencyMs !== null) latencies.push(r.latencyMs);
     if (r.ttftMs !== null) ttfts.push(r.ttftMs);
   }
@@ -412,6 +583,11 @@ export function summarize(
     latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95) },
     ttftMs: { p50: percentile(ttfts, 50), p95: percentile(ttfts, 95) },
     tokens,
+    costUsd: pricing.priced ? costUsd : null,
+    judgeCostUsd: judgeCalls > 0 && pricing.judgePriced ? judgeCostUsd : null,
+    judgeTokens,
+    costEstimated,
+    priceSource: pricing.priceSource,
     repeat,
     passAtK,
     passHatK,
