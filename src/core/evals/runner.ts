@@ -11,6 +11,7 @@
 
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import * as path from 'node:path';
 import OpenAI from 'openai';
 import { ValidationError } from '../store/errors.ts';
@@ -189,6 +190,13 @@ export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
   const { suite, prompt, cases } = options;
   const clock = options.clock ?? Date.now;
   checkSuiteCriteria(suite.criteria, options.trusted ?? false);
+  if (options.signal) {
+    // Every request in flight (cases, judge and moderation calls, retries) listens
+    // for the abort; with concurrency above a few that passes Node's default of 10
+    // and prints a leak warning that is not one.
+    const wanted = (suite.concurrency ?? 4) * 4 + 16;
+    if (getMaxListeners(options.signal) < wanted) setMaxListeners(wanted, options.signal);
+  }
   const provider = suite.provider;
   const client = new OpenAI({
     baseURL: provider.baseUrl,
