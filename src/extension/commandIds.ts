@@ -37,6 +37,11 @@ export const COMMAND_IDS = {
   openLinkedRun: 'mlops.openLinkedRun',
   copyRegistryUri: 'mlops.copyRegistryUri',
   registerModelFromArtifact: 'mlops.registerModelFromArtifact',
+  runEvalOnPrompt: 'mlops.runEvalOnPrompt',
+  runEvalSuite: 'mlops.runEvalSuite',
+  openEvalResults: 'mlops.openEvalResults',
+  setApiKey: 'mlops.setApiKey',
+  refreshEvals: 'mlops.refreshEvals',
 } as const;
 
 export type CommandId = (typeof COMMAND_IDS)[keyof typeof COMMAND_IDS];

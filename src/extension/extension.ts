@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { setSqlWasmPath } from '../core/store/sqlite.ts';
 import type { CommandContext } from './commands/context.ts';
 import { registerCompareCommands } from './commands/compareCommands.ts';
+import { registerEvalCommands } from './commands/evalCommands.ts';
 import { registerRegistryCommands } from './commands/registryCommands.ts';
 import { registerExperimentCommands } from './commands/experimentCommands.ts';
 import { registerRunCommands } from './commands/runCommands.ts';
@@ -15,6 +16,7 @@ import { PromptDocumentProvider } from './promptDocument.ts';
 import { PromptLensProvider } from './promptLens.ts';
 import { RunDocumentProvider } from './runDocument.ts';
 import { RegistryTree } from './views/registryTree.ts';
+import { EvalsTree } from './views/evalsTree.ts';
 import { ExperimentsTree } from './views/experimentsTree.ts';
 import { WorkspaceStore } from './workspaceStore.ts';
 
@@ -36,7 +38,9 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi | undef
     const ctx: CommandContext = { store, tree, log };
     const models = new RegistryTree(store, 'model');
     const prompts = new RegistryTree(store, 'prompt');
+    const evals = new EvalsTree(store);
     context.subscriptions.push(
+      evals,
       store,
       tree,
       models,
@@ -49,6 +53,12 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi | undef
       ...registerExperimentCommands(ctx),
       ...registerRunCommands(ctx),
       ...registerCompareCommands(ctx, context.extensionUri),
+      ...registerEvalCommands({
+        ...ctx,
+        evals,
+        secrets: context.secrets,
+        extensionUri: context.extensionUri,
+      }),
     );
     log.info(`[extension] activated in ${Math.round(performance.now() - started)} ms`);
     return { store, tree };

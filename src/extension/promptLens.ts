@@ -44,6 +44,12 @@ export class PromptLensProvider extends Disposable implements vscode.CodeLensPro
     } catch (e) {
       return [lens(`$(warning) ${(e as Error).message.split('\n')[0]}`, '')];
     }
+    const evalLens = lens(
+      '$(beaker) Run Eval',
+      COMMAND_IDS.runEvalOnPrompt,
+      [doc.uri],
+      'Run an eval suite on this prompt (with unsaved edits)',
+    );
     const t = await this.store.getIfExists().catch(() => undefined);
     const entry = t?.registry.find('prompt', parsed.name);
     if (!t || !entry || entry.latestVersion === null) {
@@ -52,6 +58,7 @@ export class PromptLensProvider extends Disposable implements vscode.CodeLensPro
           `$(cloud-upload) ${parsed.name} is not registered: Register Version 1`,
           COMMAND_IDS.registerPromptVersion,
         ),
+        evalLens,
       ];
     }
     const match = t.registry.matchingPromptVersion(parsed.name, parsed);
@@ -64,6 +71,7 @@ export class PromptLensProvider extends Disposable implements vscode.CodeLensPro
           [doc.uri],
           'Compare with another registered version',
         ),
+        evalLens,
       ];
     }
     const champion = entry.aliases.champion;
@@ -74,6 +82,7 @@ export class PromptLensProvider extends Disposable implements vscode.CodeLensPro
         COMMAND_IDS.comparePromptWithRegistered,
       ),
       lens('$(cloud-upload) Register a New Version', COMMAND_IDS.registerPromptVersion),
+      evalLens,
     ];
   }
 }

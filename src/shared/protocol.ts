@@ -232,6 +232,124 @@ export const SeriesRange = webviewRequest<
   }),
 );
 
+// ------------------------------------------------------------------ eval results panel
+
+/** One graded answer, as the results page shows it. */
+export interface EvalCaseView {
+  index: number;
+  repeat: number;
+  id: string | null;
+  vars: Record<string, unknown>;
+  /** The chat messages sent, after rendering. */
+  input: { role: string; content: string }[];
+  output: string | null;
+  status: 'passed' | 'failed' | 'errored';
+  error: string | null;
+  /** `errored`: the grader could not decide (a judge call failed). */
+  verdicts: { name: string; pass: boolean; score: number; reason: string; errored?: boolean }[];
+  tokens: { input: number; output: number; cached: number; reasoning: number } | null;
+  /** The provider sent no usage: `tokens` were counted with a tokenizer. */
+  tokensEstimated: boolean;
+  /** USD for the call under test (null: the model has no price). */
+  costUsd: number | null;
+  /** USD the judge's calls cost for this case. */
+  judgeCostUsd: number | null;
+  latencyMs: number | null;
+  ttftMs: number | null;
+  /** The answer came from the response cache: nothing was billed. */
+  cached: boolean;
+}
+
+export interface EvalSummaryView {
+  resultCounts: { total: number; passed: number; failed: number; errored: number };
+  perCriterion: Record<string, { passed: number; failed: number; errored: number }>;
+  passRate: number;
+  latencyMs: { p50: number | null; p95: number | null };
+  ttftMs: { p50: number | null; p95: number | null };
+  tokens: { input: number; output: number; cached: number; reasoning: number };
+  costUsd: number | null;
+  judgeCostUsd: number | null;
+  /** Some token counts (and so costs) are tokenizer estimates. */
+  costEstimated: boolean;
+  /** Where the prices came from, e.g. "gpt-tokenizer 4.0.0 catalog, 2025-..." or "settings". */
+  priceSource: string | null;
+  repeat: number;
+  passAtK: number | null;
+  passHatK: number | null;
+  cachedCalls: number;
+  durationMs: number;
+}
+
+export interface EvalComparisonView {
+  previousRunId: string;
+  passRateChange: number;
+  flipped: { index: number; repeat: number; from: string; to: string }[];
+  outputTokensChange: number | null;
+  costChange: number | null;
+  latencyP50Change: number | null;
+  /** Output tokens or cost grew 30% or more. */
+  costRegression: boolean;
+}
+
+export interface EvalRunView {
+  runId: string;
+  suite: string;
+  /** The suite file, relative to the workspace. */
+  suiteFile: string;
+  model: string;
+  baseUrl: string;
+  prompt: { label: string; name: string | null; version: number | null };
+  startedAt: number;
+  criteria: string[];
+  summary: EvalSummaryView;
+  comparison: EvalComparisonView | null;
+  cases: EvalCaseView[];
+}
+
+/** Another run of the same suite, for the side-by-side picker. */
+export interface EvalRunChoice {
+  runId: string;
+  label: string;
+  startedAt: number;
+  passRate: number | null;
+}
+
+/** What an eval results panel shows; kept by the page so a window reload restores it. */
+export interface EvalViewState {
+  runId: string;
+  /** The run shown side by side, when one is. */
+  compareWith?: string;
+}
+
+export const evalViewStateSchema: SchemaOf<EvalViewState> = (z) =>
+  z.object({
+    runId: z.string().min(1).max(64),
+    compareWith: z.string().min(1).max(64).optional(),
+  });
+
+export const EvalInit = hostNotification<{
+  view: EvalViewState;
+  run: EvalRunView;
+  /** Other runs of the same suite, newest first. */
+  otherRuns: EvalRunChoice[];
+  /** The run shown side by side, when the view names one. */
+  compareRun: EvalRunView | null;
+  /** A case to scroll to and open. */
+  focus: { index: number; repeat: number } | null;
+}>('eval/init');
+
+/** The panel is showing and the user picked a case in the Evals view. */
+export const EvalFocusCase = hostNotification<{ index: number; repeat: number }>('eval/focus');
+
+/** A run of the same suite finished or was deleted: the picker is refreshed. */
+export const EvalRunsChanged = hostNotification<{ otherRuns: EvalRunChoice[] }>('eval/runs');
+
+/** The run to show side by side (null: none); the host remembers it for a reload. */
+export const EvalLoadRun = webviewRequest<{ runId: string | null }, EvalRunView | null>(
+  'eval/load',
+  (z) => z.object({ runId: z.string().min(1).max(64).nullable() }),
+);
+
 // ------------------------------------------------------------------ helpers
 
 /** NaN and ±Infinity have no JSON form; metric values travel through this. */

@@ -10,6 +10,7 @@ import {
   vsCodeOption,
   vsCodeRadio,
   vsCodeRadioGroup,
+  vsCodeTextField,
 } from '@vscode/webview-ui-toolkit';
 
 let registered = false;
@@ -86,6 +87,11 @@ export function dropdown(
       }),
     );
     d.value = selected;
+    // The toolkit learns of new options on `slotchange`, after this returns, and then
+    // re-selects by the old selected index: set the value again once it has them.
+    queueMicrotask(() => {
+      if (d.value !== selected) d.value = selected;
+    });
   };
   d.setChoices(choices, value);
   d.addEventListener('change', () => onChange(d.value));
@@ -116,6 +122,39 @@ export function radioGroup(
   }
   g.addEventListener('change', () => onChange(g.value));
   return g;
+}
+
+let textFieldRegistered = false;
+
+/**
+ * A one-line text input; `onInput` gets each edit, Escape clears it. Registered on first
+ * use, so pages without one do not carry the text field in their bundle. The native
+ * input lives in the element's shadow root (`#<id> input` for a test).
+ */
+export function textField(
+  label: string,
+  value: string,
+  onInput: (value: string) => void,
+  options: { id?: string; placeholder?: string } = {},
+): HTMLElement & { value: string } {
+  register();
+  if (!textFieldRegistered) {
+    textFieldRegistered = true;
+    provideVSCodeDesignSystem().register(vsCodeTextField());
+  }
+  const f = document.createElement('vscode-text-field') as HTMLElement & { value: string };
+  if (options.id) f.id = options.id;
+  f.setAttribute('aria-label', label);
+  if (options.placeholder) f.setAttribute('placeholder', options.placeholder);
+  f.value = value;
+  f.addEventListener('input', () => onInput(f.value));
+  f.addEventListener('keydown', (e) => {
+    if (e.key !== 'Escape' || f.value === '') return;
+    e.stopPropagation();
+    f.value = '';
+    onInput('');
+  });
+  return f;
 }
 
 /** A labelled range input; the toolkit has no slider, so this is a native one styled by the page. */
