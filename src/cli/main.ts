@@ -11,8 +11,10 @@ import {
 } from '../core/store/errors.ts';
 import { RunFilterError } from '../core/tracking/runFilter.ts';
 import { experimentsCommands } from './commands/experimentsCommands.ts';
+import { driftCommands } from './commands/driftCommands.ts';
 import { evalCommand } from './commands/evalCommand.ts';
 import { exportCommand } from './commands/exportCommand.ts';
+import { featuresCommands } from './commands/featuresCommands.ts';
 import { logCommands } from './commands/logCommands.ts';
 import { modelsCommands } from './commands/modelsCommands.ts';
 import { promptsCommands } from './commands/promptsCommands.ts';
@@ -29,6 +31,8 @@ export const COMMANDS: CommandSpec[] = [
   ...modelsCommands,
   ...promptsCommands,
   evalCommand,
+  ...driftCommands,
+  ...featuresCommands,
   ...storeCommands,
 ];
 

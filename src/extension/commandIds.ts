@@ -42,6 +42,12 @@ export const COMMAND_IDS = {
   openEvalResults: 'mlops.openEvalResults',
   setApiKey: 'mlops.setApiKey',
   refreshEvals: 'mlops.refreshEvals',
+  checkDrift: 'mlops.checkDrift',
+  setBaseline: 'mlops.setBaseline',
+  retrain: 'mlops.retrain',
+  openDriftReport: 'mlops.openDriftReport',
+  checkLeakage: 'mlops.checkLeakage',
+  pointInTimeJoin: 'mlops.pointInTimeJoin',
 } as const;
 
 export type CommandId = (typeof COMMAND_IDS)[keyof typeof COMMAND_IDS];

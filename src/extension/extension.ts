@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { setSqlWasmPath } from '../core/store/sqlite.ts';
 import type { CommandContext } from './commands/context.ts';
 import { registerCompareCommands } from './commands/compareCommands.ts';
+import { registerDriftCommands } from './commands/driftCommands.ts';
 import { registerEvalCommands } from './commands/evalCommands.ts';
 import { registerRegistryCommands } from './commands/registryCommands.ts';
 import { registerExperimentCommands } from './commands/experimentCommands.ts';
@@ -17,6 +18,7 @@ import { PromptLensProvider } from './promptLens.ts';
 import { RunDocumentProvider } from './runDocument.ts';
 import { RegistryTree } from './views/registryTree.ts';
 import { EvalsTree } from './views/evalsTree.ts';
+import { registerDriftPanelSerializer } from './webviews/driftPanel.ts';
 import { ExperimentsTree } from './views/experimentsTree.ts';
 import { WorkspaceStore } from './workspaceStore.ts';
 
@@ -59,6 +61,8 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi | undef
         secrets: context.secrets,
         extensionUri: context.extensionUri,
       }),
+      ...registerDriftCommands(ctx, context.extensionUri),
+      registerDriftPanelSerializer({ store, log, extensionUri: context.extensionUri }),
     );
     log.info(`[extension] activated in ${Math.round(performance.now() - started)} ms`);
     return { store, tree };

@@ -374,3 +374,72 @@ export function messageBytes(value: unknown): number {
   }
   return JSON.stringify(value ?? null).length;
 }
+
+// ------------------------------------------------------------------ drift report panel
+
+export type DriftVerdictView = 'none' | 'possible' | 'drift';
+
+/** Shares per bin (edges: one more than the shares) or per category, for the overlaid chart. */
+export type DriftChartView =
+  | { kind: 'histogram'; edges: number[]; reference: number[]; current: number[] }
+  | { kind: 'categories'; labels: string[]; reference: number[]; current: number[] };
+
+/** One tested column of a drift report (src/core/drift/check.ts ColumnDrift), as the page shows it. */
+export interface DriftColumnView {
+  /** The column, or for text a derived one: `review (length)`. */
+  column: string;
+  sourceColumn: string;
+  kind: string;
+  /** ks, psi, chi2, wasserstein, js or z. */
+  test: string;
+  chosenBy: 'auto' | 'column' | 'global';
+  /** Why the automatic choice picked the test. */
+  reason: string;
+  statistic: number | null;
+  pValue: number | null;
+  threshold: number;
+  possibleThreshold: number;
+  drift: boolean;
+  verdict: DriftVerdictView;
+  bins: number[] | null;
+  reference: { count: number; missing: number; sampled: boolean };
+  current: { count: number; missing: number };
+  chart: DriftChartView | null;
+  /** The column could not be tested (no values on one side). */
+  error?: string;
+}
+
+/** A drift check's report (src/core/drift/check.ts DriftReport), as the page shows it. */
+export interface DriftReportView {
+  reference: { source: string; rows: number; digest: string | null; baseline: string | null };
+  current: { source: string; rows: number; digest: string | null };
+  columns: DriftColumnView[];
+  missingColumns: string[];
+  newColumns: string[];
+  driftedColumns: number;
+  checkedColumns: number;
+  driftedShare: number;
+  driftShareThreshold: number;
+  datasetDrift: boolean;
+  datasetVerdict: DriftVerdictView;
+  createdAt: number;
+}
+
+/** What a drift report panel shows; kept by the page so a window reload restores it. */
+export interface DriftViewState {
+  /** The drift check run whose report is shown. */
+  runId: string;
+}
+
+export const driftViewStateSchema: SchemaOf<DriftViewState> = (z) =>
+  z.object({ runId: z.string().min(1).max(64) });
+
+export const DriftInit = hostNotification<{
+  view: DriftViewState;
+  /** The drift check run's name, '' when the run is gone. */
+  runName: string;
+  report: DriftReportView;
+}>('drift/init');
+
+/** Retrain on the drifted data: the host runs the retrain command with the panel's run. */
+export const DriftRetrain = webviewNotification('drift/retrain', (z) => z.object({}));

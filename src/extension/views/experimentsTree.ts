@@ -448,7 +448,13 @@ export class ExperimentsTree
       hasChildren && icon === 'pass' ? 'layers' : icon,
       color ? new vscode.ThemeColor(color) : undefined,
     );
-    item.contextValue = info.lifecycleStage === 'deleted' ? 'run.deleted' : 'run';
+    // A drift check's run also opens its report (see the Monitoring experiment).
+    item.contextValue =
+      info.lifecycleStage === 'deleted'
+        ? 'run.deleted'
+        : run.tags['mlops.drift.verdict']
+          ? 'run.drift'
+          : 'run';
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**${escapeMd(info.runName)}** · ${info.status}\n\n`);
     md.appendMarkdown(`\`${info.runId}\` · started ${new Date(info.startTime).toISOString()}\n\n`);
