@@ -1,0 +1,167 @@
+// End-to-end: drift in a real VS Code, on the demo workspace's datasets. "Set as
+// Baseline" on the training data, "Check Drift..." on the live data against it: the
+// report panel shows the dataset verdict, a row per column and a chart; the check is
+// a run of the Monitoring experiment; "Retrain" runs the configured command and tags
+// the run it logs with the drift check. Screenshot for the README.
+
+/* global document */
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { screenshot } from './host/browser.mjs';
+import { startSession } from './host/session.mjs';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const vsix = path.join(repo, 'dist', 'mlops-workbench.vsix');
+const cliPath = path.join(repo, 'dist', 'cli.js');
+const demoData = path.join(repo, 'examples', 'demo', 'datasets');
+
+const webview = (page) =>
+  page.frameLocator('iframe.webview.ready').last().frameLocator('iframe#active-frame');
+
+async function runCommand(page, title) {
+  const widget = page.locator('.quick-input-widget');
+  await page.keyboard.press('F1');
+  await widget.locator('input').first().fill(`>${title}`);
+  await widget.locator('.monaco-list-row', { hasText: title }).first().click({ timeout: 15_000 });
+}
+
+async function openFile(page, name) {
+  const widget = page.locator('.quick-input-widget');
+  await page.keyboard.press('F1');
+  await widget.locator('input').first().fill(name);
+  await widget.locator('.monaco-list-row', { hasText: name }).first().click({ timeout: 15_000 });
+  await page.locator('.tab.active', { hasText: name }).first().waitFor({ timeout: 15_000 });
+}
+
+/** Waits for a notification (toast or in the notification centre) matching `re`. */
+async function notification(page, re, timeout = 60_000) {
+  await page.waitForFunction(
+    (source) =>
+      [
+        ...document.querySelectorAll(
+          '.notifications-toasts .notification-list-item, .notifications-center .notification-list-item',
+        ),
+      ].some((t) => new RegExp(source).test(t.textContent ?? '')),
+    re.source,
+    { timeout },
+  );
+}
+
+const cli = (cwd, ...args) =>
+  JSON.parse(
+    execFileSync(process.execPath, [cliPath, ...args, '--json'], { cwd, encoding: 'utf8' }),
+  );
+
+describe('drift in the real host', () => {
+  let s;
+  before(
+    async () => {
+      assert.ok(fs.existsSync(vsix), `${vsix} is missing: run \`npm run package\` first`);
+      // The "retrain" logs one run through the CLI, as a training script would.
+      const retrain = `const { execFileSync } = require('node:child_process');
+execFileSync(process.execPath, [${JSON.stringify(cliPath)}, 'run', 'start', '-e', 'churn', '--name', 'retrained', '--no-git'], { stdio: 'inherit' });
+console.log('retrained after drift run', process.env.MLOPS_DRIFT_RUN);
+`;
+      s = await startSession({
+        name: 'drift',
+        files: {
+          'data/train.csv': fs.readFileSync(path.join(demoData, 'train.csv'), 'utf8'),
+          'data/live.csv': fs.readFileSync(path.join(demoData, 'live.csv'), 'utf8'),
+          'retrain.js': retrain,
+          '.vscode/settings.json': JSON.stringify({ 'mlops.retrain.command': 'node retrain.js' }),
+          '.mlops/.keep': '',
+        },
+        vsixPaths: [vsix],
+      });
+    },
+    { timeout: 20 * 60_000 },
+  );
+  after(async () => {
+    await s?.close();
+  });
+
+  it('sets a baseline, checks drift against it, and shows the report', async () =>
+    s.check('check', async (page) => {
+      await openFile(page, 'train.csv');
+      await runCommand(page, 'MLOps: Set as Baseline');
+      await page
+        .locator('.quick-input-widget', { hasText: 'Baseline name for data/train.csv' })
+        .waitFor({ timeout: 15_000 });
+      const input = page.locator('.quick-input-widget input').first();
+      assert.equal(await input.inputValue(), 'data/train.csv');
+      await page.keyboard.press('Enter');
+      await page.locator('[id="status.notifications"]').first().click();
+      await notification(page, /Baseline data\/train\.csv set: 3000 rows, 6 columns/);
+      await page.keyboard.press('Escape');
+
+      await openFile(page, 'live.csv');
+      await runCommand(page, 'MLOps: Check Drift...');
+      const widget = page.locator('.quick-input-widget');
+      await widget
+        .locator('.monaco-list-row', { hasText: 'data/train.csv' })
+        .first()
+        .click({ timeout: 15_000 });
+
+      const view = webview(page);
+      await view.locator('#drift-verdict').waitFor({ timeout: 60_000 });
+      assert.match(await view.locator('#drift-verdict').innerText(), /Dataset drift/);
+      assert.match(await view.locator('#drift-summary').innerText(), /\d of 6 columns drifted/);
+      const verdict = (c) =>
+        view
+          .locator(`#drift-columns tr.column-row[data-column="${c}"]`)
+          .getAttribute('data-verdict');
+      assert.equal(await verdict('income'), 'drift');
+      assert.equal(await verdict('plan'), 'drift');
+      assert.equal(await verdict('age'), 'none');
+      assert.equal(await verdict('tenure_months'), 'none');
+      // The income row: the normalised Wasserstein distance (3000 reference values).
+      assert.match(
+        await view.locator('#drift-columns tr.column-row[data-column="income"]').innerText(),
+        /wasserstein/,
+      );
+      // A drifted column's chart opens from the keyboard.
+      const plan = view.locator('#drift-columns tr.column-row[data-column="plan"]');
+      await plan.focus();
+      await page.keyboard.press('Enter');
+      await view
+        .locator('#drift-columns tr.detail-row[data-detail="plan"] canvas')
+        .waitFor({ timeout: 10_000 });
+      // Drifted only.
+      await view.locator('#filter-drifted').check();
+      const shown = await view.locator('#drift-columns tr.column-row').count();
+      assert.ok(shown >= 2 && shown < 7, `drifted only shows ${shown} rows`);
+      await view.locator('#filter-drifted').uncheck();
+      await screenshot(page, 'drift-report');
+
+      // Both are runs of the Monitoring experiment, as the CLI sees them.
+      const runs = cli(s.workspace, 'runs', 'list', '-e', 'Monitoring').runs;
+      assert.equal(runs.length, 2);
+      const check = runs.find((r) => r.tags['mlops.drift.verdict']);
+      assert.equal(check.tags['mlops.drift.verdict'], 'drift');
+      assert.ok(check.metrics['drift.income.wasserstein'].value >= 0.1);
+      assert.deepEqual(
+        cli(s.workspace, 'drift', 'baselines').baselines.map((b) => b.name),
+        ['data/train.csv'],
+      );
+    }));
+
+  it('hands off to the retrain command and tags the run it logs', async () =>
+    s.check('retrain', async (page) => {
+      const view = webview(page);
+      await view.locator('#retrain').click();
+      await page.locator('[id="status.notifications"]').first().click();
+      await notification(page, /Retrain finished; 1 run tagged mlops\.retrain\.drift_run/, 120_000);
+      await page.keyboard.press('Escape');
+      const drift = cli(s.workspace, 'runs', 'list', '-e', 'Monitoring').runs.find(
+        (r) => r.tags['mlops.drift.verdict'],
+      );
+      const retrained = cli(s.workspace, 'runs', 'list', '-e', 'churn').runs;
+      assert.equal(retrained.length, 1);
+      assert.equal(retrained[0].tags['mlops.retrain.drift_run'], drift.info.runId);
+    }));
+});
