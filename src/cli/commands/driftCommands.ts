@@ -110,8 +110,15 @@ export function driftText(report: DriftReport): string {
   const lines = [
     `Drift: ${report.current.source} (${report.current.rows} rows) against ${ref} (${report.reference.rows} rows)`,
     `${report.driftedColumns} of ${report.checkedColumns} columns drifted (share ${fmt(report.driftedShare, 2)}, dataset drift at ${report.driftShareThreshold}): ${VERDICT_LABEL[report.datasetVerdict]}`,
-    '',
   ];
+  for (const side of [report.reference, report.current]) {
+    if (side.skipped) {
+      lines.push(
+        `${side.source}: ${side.skipped} malformed row${side.skipped === 1 ? '' : 's'} skipped`,
+      );
+    }
+  }
+  lines.push('');
   const rows = [['column', 'kind', 'test', 'statistic', 'p-value', 'threshold', 'verdict']];
   for (const c of report.columns) {
     rows.push([

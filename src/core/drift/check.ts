@@ -111,8 +111,15 @@ export interface ColumnDrift {
 }
 
 export interface DriftReport {
-  reference: { source: string; rows: number; digest: string | null; baseline: string | null };
-  current: { source: string; rows: number; digest: string | null };
+  /** `skipped`: rows skipped as malformed (read with skipMalformed), when there were any. */
+  reference: {
+    source: string;
+    rows: number;
+    digest: string | null;
+    baseline: string | null;
+    skipped?: number;
+  };
+  current: { source: string; rows: number; digest: string | null; skipped?: number };
   columns: ColumnDrift[];
   /** Columns of the reference absent from the current data (and the reverse). */
   missingColumns: string[];
@@ -453,7 +460,9 @@ function chooseTest(p: Prepared): { test: DriftTest; reason: string } {
     if (distinct <= FEW_VALUES && p.kind !== 'text') {
       const few = `${distinct} distinct values <= ${FEW_VALUES}, tested as categories`;
       if (!small) return { test: 'js', reason: `${few}; ${size}` };
-      return distinct <= 2
+      // As for categories: a value only the current data has makes it chi-square, not Z.
+      const values = new Set([...catOf(p.ref).counts.keys(), ...catOf(p.cur).counts.keys()]);
+      return values.size <= 2
         ? { test: 'z', reason: `${few}; two values; ${size}` }
         : { test: 'chi2', reason: `${few}; ${size}` };
     }

@@ -204,6 +204,7 @@ export async function runDriftCheck(
   const columns = input.options?.columns;
   let reference: Parameters<typeof checkDrift>[0];
   let kinds: Record<string, ColumnKind>;
+  let refSkipped = 0;
   if ('baseline' in input.reference) {
     if (!t) throw new ValidationError('A baseline is read from the store; open one.');
     const { profile } = loadBaseline(t, input.reference.baseline);
@@ -214,6 +215,7 @@ export async function runDriftCheck(
     const table = await read(ref, { columns }, signal, onProgress, [0, 0.45]);
     const { digest } = await profileDataset(ref.file, signal);
     reference = { table, source: ref.label ?? ref.file, digest };
+    refSkipped = table.skipped;
     kinds = Object.fromEntries(table.columns.map((c) => [c.name, c.kind]));
   }
   // Kinds of columns the current file lacks are ignored; the check reports them missing.
@@ -226,12 +228,16 @@ export async function runDriftCheck(
   );
   onProgress?.({ message: 'Testing columns', fraction: 0.9 });
   const { digest } = await profileDataset(input.current.file, signal);
-  return checkDrift(
+  const report = checkDrift(
     reference,
     current,
     { currentSource: input.current.label ?? input.current.file, currentDigest: digest },
     { ...input.options, signal },
   );
+  // Rows skipped as malformed (skipMalformed) are counted in the report.
+  if (refSkipped) report.reference.skipped = refSkipped;
+  if (current.skipped) report.current.skipped = current.skipped;
+  return report;
 }
 
 /** A metric key MLflow accepts, from a column name. */
