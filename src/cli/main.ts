@@ -19,6 +19,7 @@ import { logCommands } from './commands/logCommands.ts';
 import { modelsCommands } from './commands/modelsCommands.ts';
 import { promptsCommands } from './commands/promptsCommands.ts';
 import { runsCommands } from './commands/runsCommands.ts';
+import { serveCommand } from './commands/serveCommand.ts';
 import { storeCommands } from './commands/storeCommands.ts';
 import { CommandContext, EXIT_USAGE, GLOBAL_OPTIONS, UsageError } from './context.ts';
 import type { CommandSpec, Io } from './context.ts';
@@ -34,6 +35,7 @@ export const COMMANDS: CommandSpec[] = [
   ...driftCommands,
   ...featuresCommands,
   ...storeCommands,
+  serveCommand,
 ];
 
 const GLOBAL_HELP = `Global options:

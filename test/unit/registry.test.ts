@@ -3,7 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { NotFoundError, ValidationError } from '../../src/core/store/errors.ts';
+import { AlreadyExistsError, NotFoundError, ValidationError } from '../../src/core/store/errors.ts';
+import type { StoreChange } from '../../src/core/store/mutations.ts';
 import { parseRegistryUri } from '../../src/core/registry/registry.ts';
 import { Tracking } from '../../src/core/tracking/tracking.ts';
 import { removeDir, tempDir } from './helpers.ts';
@@ -211,5 +212,194 @@ describe('registries', () => {
       [3, 2, 1],
     );
     await other.close();
+  });
+});
+
+describe('renaming and deleting registered entries', () => {
+  let dir: string;
+  let t: Tracking;
+  let now = 1_700_000_000_000;
+
+  before(async () => {
+    dir = tempDir();
+    t = await Tracking.open({ dir, watch: false, user: 'ana', clock: () => now++ });
+  });
+  after(async () => {
+    await t.close();
+    removeDir(dir);
+  });
+
+  /** A model with three versions (2 deleted), entry and version tags, and aliases. */
+  async function aModel(name: string): Promise<void> {
+    await t.registry.create('model', name, { description: 'd', tags: { team: 'vision' } });
+    for (const n of [1, 2, 3]) {
+      await t.registry.createModelVersion(name, { source: `/m/${n}`, tags: { n: String(n) } });
+    }
+    await t.registry.deleteVersion('model', name, 2);
+    await t.registry.setAlias('model', name, 'champion', 1);
+    await t.registry.setAlias('model', name, 'champion', 3, { reason: 'better' });
+    await t.registry.setAlias('model', name, 'challenger', 1);
+  }
+
+  test('rename moves versions, numbers, tags, aliases and their history', async () => {
+    await aModel('clf');
+    const created = t.registry.get('model', 'clf').creationTime;
+    const renamed = await t.registry.rename('model', 'clf', 'classifier');
+    assert.equal(renamed.name, 'classifier');
+    assert.equal(renamed.description, 'd');
+    assert.equal(renamed.creationTime, created);
+    assert.ok(renamed.lastUpdateTime > created, 'the rename counts as an update');
+    assert.deepEqual(renamed.tags, { team: 'vision' });
+    assert.deepEqual(renamed.aliases, { challenger: 1, champion: 3 });
+    assert.deepEqual(
+      t.registry.modelVersions('classifier').map((v) => [v.name, v.version, v.tags.n, v.aliases]),
+      [
+        ['classifier', 3, '3', ['champion']],
+        ['classifier', 1, '1', ['challenger']],
+      ],
+    );
+    assert.deepEqual(
+      t.registry.aliasHistory('model', 'classifier').map((m) => [m.alias, m.from, m.to, m.reason]),
+      [
+        ['champion', null, 1, null],
+        ['champion', 1, 3, 'better'],
+        ['challenger', null, 1, null],
+      ],
+    );
+    assert.equal(t.registry.resolveModelUri('models:/classifier@champion').version, 3);
+    const next = await t.registry.createModelVersion('classifier', { source: '/m/4' });
+    assert.equal(next.version, 4, 'numbers continue after the rename; deleted ones stay used');
+    assert.equal(t.registry.find('model', 'clf'), undefined);
+    assert.throws(() => t.registry.resolveModelUri('models:/clf/1'), NotFoundError);
+  });
+
+  test('rename refuses a taken name, a bad name and an unknown entry, and changes nothing', async () => {
+    await t.registry.create('model', 'other');
+    await assert.rejects(t.registry.rename('model', 'classifier', 'other'), (e: Error) => {
+      assert.ok(e instanceof AlreadyExistsError);
+      assert.match(e.message, /Cannot rename "classifier" to "other"/);
+      assert.match(e.message, /already registered/);
+      return true;
+    });
+    await assert.rejects(t.registry.rename('model', 'classifier', 'classifier'), /already named/);
+    await assert.rejects(t.registry.rename('model', 'classifier', 'a@b'), ValidationError);
+    await assert.rejects(t.registry.rename('model', 'nope', 'x'), NotFoundError);
+    assert.equal(t.registry.get('model', 'classifier').versionCount, 3);
+    assert.equal(t.registry.get('model', 'other').versionCount, 0);
+  });
+
+  test('a model and a prompt may share a name; renaming one leaves the other', async () => {
+    await t.registry.registerPrompt('classifier', { template: 'Label {{ x }}.' });
+    await t.registry.setAlias('prompt', 'classifier', 'prod', 1);
+    await t.registry.rename('prompt', 'classifier', 'labeler');
+    assert.equal(t.registry.resolvePromptUri('prompts:/labeler@prod').template, 'Label {{ x }}.');
+    assert.equal(t.registry.find('prompt', 'classifier'), undefined);
+    assert.equal(t.registry.get('model', 'classifier').versionCount, 3);
+  });
+
+  test('deleteVersion with dropAliases removes the aliases and records why', async () => {
+    await assert.rejects(t.registry.deleteVersion('model', 'classifier', 3), /@champion/);
+    await t.registry.setAlias('model', 'classifier', 'prod', 3);
+    const before = t.registry.aliasHistory('model', 'classifier').length;
+    await t.registry.deleteVersion('model', 'classifier', 3, { dropAliases: true });
+    assert.deepEqual(t.registry.get('model', 'classifier').aliases, { challenger: 1 });
+    assert.deepEqual(
+      t.registry
+        .aliasHistory('model', 'classifier')
+        .slice(before)
+        .map((m) => [m.alias, m.from, m.to, m.reason, m.userId]),
+      [
+        ['champion', 3, null, 'version 3 deleted', 'ana'],
+        ['prod', 3, null, 'version 3 deleted', 'ana'],
+      ],
+    );
+    assert.throws(() => t.registry.modelVersion('classifier', 3), /no version 3/);
+    // A version no alias points at is deleted with or without the option.
+    await t.registry.deleteVersion('model', 'classifier', 4, { dropAliases: true });
+    assert.equal(
+      t.registry.aliasHistory('model', 'classifier').length,
+      before + 2,
+      'nothing recorded',
+    );
+  });
+
+  test('delete removes the entry with its versions, tags, aliases and history', async () => {
+    await t.registry.setTag('model', 'classifier', 'k', 'v', 1);
+    await t.registry.delete('model', 'classifier');
+    assert.equal(t.registry.find('model', 'classifier'), undefined);
+    assert.throws(() => t.registry.get('model', 'classifier'), NotFoundError);
+    assert.deepEqual(
+      t.registry.list('model').map((m) => m.name),
+      ['other'],
+    );
+    await assert.rejects(t.registry.delete('model', 'classifier'), NotFoundError);
+    // Registered again, the name starts afresh.
+    const fresh = await t.registry.create('model', 'classifier');
+    assert.deepEqual([fresh.tags, fresh.aliases, fresh.versionCount], [{}, {}, 0]);
+    const v = await t.registry.createModelVersion('classifier', { source: '/new' });
+    assert.equal(v.version, 1);
+    assert.deepEqual(v.tags, {});
+    assert.deepEqual(t.registry.aliasHistory('model', 'classifier'), []);
+    assert.equal(t.registry.find('prompt', 'labeler')?.versionCount, 1, 'prompts are untouched');
+  });
+
+  test('renames and deletes raise registry change events, here and in a process tailing the journal', async () => {
+    const tailer = await Tracking.open({ dir, watch: false });
+    const seen: StoreChange[] = [];
+    const tailSeen: StoreChange[] = [];
+    const sub = t.onDidChange((c) => seen.push(c));
+    const tailSub = tailer.onDidChange((c) => tailSeen.push(c));
+    try {
+      await aModel('temp');
+      seen.length = 0;
+      await t.registry.rename('model', 'temp', 'temp2');
+      assert.equal(seen.length, 1);
+      assert.equal(seen[0]!.registry, true);
+      assert.equal(seen[0]!.external, false);
+      await t.registry.delete('model', 'other');
+      assert.equal(seen.length, 2);
+      assert.equal(seen[1]!.registry, true);
+
+      tailer.store.refresh();
+      assert.ok(tailSeen.some((c) => c.registry && c.external));
+      assert.deepEqual(
+        tailer.registry.list('model').map((m) => m.name),
+        ['classifier', 'temp2'],
+      );
+      assert.deepEqual(tailer.registry.get('model', 'temp2').aliases, {
+        challenger: 1,
+        champion: 3,
+      });
+    } finally {
+      sub.dispose();
+      tailSub.dispose();
+      await tailer.close();
+    }
+  });
+
+  test('a fresh process replays renames, deletes and dropped aliases from the journal, and after compaction', async () => {
+    const expected = (r: Tracking): unknown => ({
+      models: r.registry.list('model').map((m) => [m.name, m.versionCount, m.aliases, m.tags]),
+      prompts: r.registry.list('prompt').map((m) => m.name),
+      history: r.registry
+        .aliasHistory('model', 'temp2')
+        .map((m) => [m.alias, m.from, m.to, m.reason]),
+      versions: r.registry.modelVersions('temp2').map((v) => [v.version, v.tags]),
+    });
+    const want = expected(t);
+    const replayed = await Tracking.open({ dir, watch: false });
+    try {
+      assert.ok(replayed.store.stats.journalBytes > 0, 'read from the journal');
+      assert.deepEqual(expected(replayed), want);
+    } finally {
+      await replayed.close();
+    }
+    await t.store.compact();
+    const fromSnapshot = await Tracking.open({ dir, watch: false });
+    try {
+      assert.deepEqual(expected(fromSnapshot), want);
+    } finally {
+      await fromSnapshot.close();
+    }
   });
 });

@@ -266,6 +266,40 @@ export class Registry {
     });
   }
 
+  /**
+   * Renames an entry; its versions (numbers kept), tags, aliases and alias history
+   * move with it. Refused when the new name is taken: nothing is merged.
+   */
+  async rename(kind: RegistryKind, name: string, newName: string): Promise<RegisteredEntry> {
+    checkName(kind, newName);
+    await this.store.write((r) => {
+      this.mustExist(r, kind, name);
+      if (r.registry.entry(kind, newName)) {
+        throw new AlreadyExistsError(
+          newName === name
+            ? `The ${NOUN[kind]} is already named ${JSON.stringify(name)}.`
+            : `Cannot rename ${JSON.stringify(name)} to ${JSON.stringify(newName)}: a ${NOUN[kind]} with that name is already registered. Pick another name, or delete that ${NOUN[kind]} first.`,
+        );
+      }
+      return {
+        mutations: [{ t: 'registry.rename', kind, name, newName, at: this.clock() }],
+        result: undefined,
+      };
+    });
+    return this.get(kind, newName);
+  }
+
+  /**
+   * Deletes an entry with all its versions, tags, aliases and alias history, as
+   * MLflow's delete_registered_model does. The name can then be registered afresh.
+   */
+  async delete(kind: RegistryKind, name: string): Promise<void> {
+    await this.store.write((r) => {
+      this.mustExist(r, kind, name);
+      return { mutations: [{ t: 'registry.delete', kind, name }], result: undefined };
+    });
+  }
+
   private mustExist(r: StoreReader, kind: RegistryKind, name: string, version?: number): void {
     if (!r.registry.entry(kind, name))
       throw new NotFoundError(`No registered ${NOUN[kind]} named ${JSON.stringify(name)}.`);
@@ -312,19 +346,56 @@ export class Registry {
     return this.r.registry.versions(kind, name);
   }
 
-  async deleteVersion(kind: RegistryKind, name: string, version: number): Promise<void> {
+  /**
+   * Deletes a version. A version that aliases point at is refused, unless
+   * `dropAliases` is set (MLflow's behaviour, for its REST API): then those aliases
+   * are removed in the same write, each removal kept in the alias history.
+   */
+  async deleteVersion(
+    kind: RegistryKind,
+    name: string,
+    version: number,
+    options: { dropAliases?: boolean } = {},
+  ): Promise<void> {
     await this.store.write((r) => {
       this.mustExist(r, kind, name, version);
-      const pointing = Object.entries(r.registry.aliases(kind, name)).filter(
-        ([, v]) => v === version,
-      );
-      if (pointing.length > 0) {
+      const pointing = Object.entries(r.registry.aliases(kind, name))
+        .filter(([, v]) => v === version)
+        .map(([alias]) => alias);
+      if (pointing.length > 0 && !options.dropAliases) {
         throw new ValidationError(
-          `Version ${version} of ${name} is ${pointing.map(([a]) => `@${a}`).join(', ')}: move or remove ${pointing.length === 1 ? 'that alias' : 'those aliases'} first.`,
+          `Version ${version} of ${name} is ${pointing.map((a) => `@${a}`).join(', ')}: move or remove ${pointing.length === 1 ? 'that alias' : 'those aliases'} first.`,
         );
       }
+      const at = this.clock();
+      const mutations: Mutation[] = pointing.map((alias) => ({
+        t: 'registry.setAlias',
+        kind,
+        name,
+        alias,
+        version: null,
+        from: version,
+        user: this.user(),
+        at,
+        reason: `version ${version} deleted`,
+      }));
+      mutations.push({ t: 'registry.deleteVersion', kind, name, version, at });
+      return { mutations, result: undefined };
+    });
+  }
+
+  async updateVersionDescription(
+    kind: RegistryKind,
+    name: string,
+    version: number,
+    description: string | null,
+  ): Promise<void> {
+    await this.store.write((r) => {
+      this.mustExist(r, kind, name, version);
       return {
-        mutations: [{ t: 'registry.deleteVersion', kind, name, version, at: this.clock() }],
+        mutations: [
+          { t: 'registry.updateVersion', kind, name, version, description, at: this.clock() },
+        ],
         result: undefined,
       };
     });

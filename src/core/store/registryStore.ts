@@ -62,6 +62,20 @@ export type RegistryMutation =
     }
   | { t: 'registry.deleteVersion'; kind: RegistryKind; name: string; version: number; at: number }
   | {
+      /** Moves the entry with everything it owns: versions, tags, aliases, alias history. */
+      t: 'registry.rename';
+      kind: RegistryKind;
+      name: string;
+      newName: string;
+      at: number;
+    }
+  | {
+      /** Removes the entry with everything it owns; its name and numbers are free again. */
+      t: 'registry.delete';
+      kind: RegistryKind;
+      name: string;
+    }
+  | {
       t: 'registry.setAlias';
       kind: RegistryKind;
       name: string;
@@ -75,6 +89,16 @@ export type RegistryMutation =
     };
 
 type Run = (sql: string, params: SqlValue[]) => void;
+
+/** Every table that holds rows of a registry entry, keyed by (kind, name). */
+const ENTRY_TABLES = [
+  'registry_entries',
+  'registry_entry_tags',
+  'registry_versions',
+  'registry_version_tags',
+  'registry_aliases',
+  'registry_alias_history',
+] as const;
 
 export function applyRegistryMutation(m: RegistryMutation, run: Run): void {
   switch (m.t) {
@@ -171,6 +195,25 @@ export function applyRegistryMutation(m: RegistryMutation, run: Run): void {
         m.name,
         m.version,
       ]);
+      return;
+    case 'registry.rename':
+      // As MLflow: the entry and its versions count as updated at the rename.
+      for (const table of ENTRY_TABLES) {
+        const touched = table === 'registry_entries' || table === 'registry_versions';
+        run(
+          touched
+            ? `UPDATE ${table} SET name = ?, last_update_time = ? WHERE kind = ? AND name = ?`
+            : `UPDATE ${table} SET name = ? WHERE kind = ? AND name = ?`,
+          touched ? [m.newName, m.at, m.kind, m.name] : [m.newName, m.kind, m.name],
+        );
+      }
+      return;
+    case 'registry.delete':
+      // The alias history goes too: a model registered later under the same name
+      // starts at version 1 and must not inherit moves that were never its own.
+      for (const table of ENTRY_TABLES) {
+        run(`DELETE FROM ${table} WHERE kind = ? AND name = ?`, [m.kind, m.name]);
+      }
       return;
     case 'registry.setAlias':
       if (m.version === null) {

@@ -9,7 +9,13 @@ import type { Logger } from '../log.ts';
 import { Registry } from '../registry/registry.ts';
 import { silentLogger } from '../log.ts';
 import { AlreadyExistsError, NotFoundError, ValidationError } from '../store/errors.ts';
-import type { MetricPointTuple, Mutation, StoreChange, TagValue } from '../store/mutations.ts';
+import type {
+  DatasetRecord,
+  MetricPointTuple,
+  Mutation,
+  StoreChange,
+  TagValue,
+} from '../store/mutations.ts';
 import type { StoreReader } from '../store/queries.ts';
 import { compileRunQuery, runScope } from '../store/runSearchSql.ts';
 import type { SqlParam } from '../store/runSearchSql.ts';
@@ -62,6 +68,11 @@ export interface TrackingOptions extends Omit<StoreOptions, 'logger'> {
 }
 
 export interface CreateRunOptions {
+  /**
+   * Keep this id instead of generating one (32 lowercase hex digits, as MLflow's run
+   * ids); used by imports so that runs keep their MLflow ids. Refused if taken.
+   */
+  runId?: string;
   experimentId?: string;
   runName?: string;
   startTime?: number;
@@ -207,6 +218,14 @@ export class Tracking {
         );
       }
       const now = this.clock();
+      if (name === DEFAULT_EXPERIMENT_NAME && !r.experimentById(0)) {
+        // On a fresh store, 'Default' is experiment 0, which is otherwise made implicitly
+        // (and would then clash with a second 'Default').
+        const mutations: Mutation[] = [
+          { t: 'experiment.create', id: 0, name, artifactLocation: 'artifacts', at: now, tags },
+        ];
+        return { mutations, result: DEFAULT_EXPERIMENT_ID };
+      }
       const mutations: Mutation[] = [];
       this.ensureDefaultExperiment(r, mutations, now);
       const id = Math.max(r.maxExperimentId(), 0) + 1;
@@ -347,8 +366,16 @@ export class Tracking {
     if (options.parentRunId)
       defaults.push({ key: 'mlflow.parentRunId', value: options.parentRunId });
     for (const t of defaults) if (!tags.some((x) => x.key === t.key)) tags.push(t);
-    const runId = randomUUID().replace(/-/g, '');
+    if (options.runId !== undefined && !/^[0-9a-f]{32}$/.test(options.runId)) {
+      throw new ValidationError(
+        `'${options.runId}' cannot be kept as a run id: run ids are 32 lowercase hex digits.`,
+      );
+    }
+    const runId = options.runId ?? randomUUID().replace(/-/g, '');
     return this.write((r) => {
+      if (options.runId !== undefined && r.runInfo(runId)) {
+        throw new AlreadyExistsError(`A run with id ${runId} already exists.`);
+      }
       const mutations: Mutation[] = [];
       this.ensureDefaultExperiment(r, mutations, this.clock());
       const experimentId = options.experimentId ?? DEFAULT_EXPERIMENT_ID;
@@ -828,6 +855,32 @@ export class Tracking {
         ],
         result: undefined,
       };
+    });
+  }
+
+  /**
+   * Records datasets as a client describes them (MLflow's `log_inputs`): digest and
+   * source are taken as given and nothing is read. A dataset the run already has
+   * (same name, digest and context) is not recorded twice.
+   */
+  async logDatasetRecords(runId: string, datasets: DatasetRecord[]): Promise<void> {
+    for (const d of datasets) {
+      checkName('A dataset name', d.name, 500);
+      checkName(`The digest of dataset '${d.name}'`, d.digest, 500);
+    }
+    await this.write((r) => {
+      const info = this.activeRun(r, runId);
+      const known: DatasetRecord[] = r.datasets(info.rid);
+      const at = this.clock();
+      const mutations: Mutation[] = [];
+      for (const dataset of datasets) {
+        const same = (k: DatasetRecord): boolean =>
+          k.name === dataset.name && k.digest === dataset.digest && k.context === dataset.context;
+        if (known.some(same)) continue;
+        known.push(dataset);
+        mutations.push({ t: 'run.logDataset', run: runId, at, dataset });
+      }
+      return { mutations, result: undefined };
     });
   }
 
