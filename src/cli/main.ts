@@ -14,6 +14,7 @@ import { experimentsCommands } from './commands/experimentsCommands.ts';
 import { driftCommands } from './commands/driftCommands.ts';
 import { evalCommand } from './commands/evalCommand.ts';
 import { exportCommand } from './commands/exportCommand.ts';
+import { importCommand } from './commands/importCommand.ts';
 import { featuresCommands } from './commands/featuresCommands.ts';
 import { logCommands } from './commands/logCommands.ts';
 import { modelsCommands } from './commands/modelsCommands.ts';
@@ -29,6 +30,7 @@ export const COMMANDS: CommandSpec[] = [
   ...runsCommands,
   ...logCommands,
   exportCommand,
+  importCommand,
   ...modelsCommands,
   ...promptsCommands,
   evalCommand,
