@@ -48,6 +48,8 @@ export const COMMAND_IDS = {
   openDriftReport: 'mlops.openDriftReport',
   checkLeakage: 'mlops.checkLeakage',
   pointInTimeJoin: 'mlops.pointInTimeJoin',
+  copyTrackingUri: 'mlops.copyTrackingUri',
+  importMlflow: 'mlops.importMlflow',
 } as const;
 
 export type CommandId = (typeof COMMAND_IDS)[keyof typeof COMMAND_IDS];

@@ -12,10 +12,12 @@ import { registerEvalCommands } from './commands/evalCommands.ts';
 import { registerRegistryCommands } from './commands/registryCommands.ts';
 import { registerExperimentCommands } from './commands/experimentCommands.ts';
 import { registerRunCommands } from './commands/runCommands.ts';
+import { registerServerCommands } from './commands/serverCommands.ts';
 import { registerStoreCommands } from './commands/storeCommands.ts';
 import { PromptDocumentProvider } from './promptDocument.ts';
 import { PromptLensProvider } from './promptLens.ts';
 import { RunDocumentProvider } from './runDocument.ts';
+import { TrackingServerController } from './trackingServer.ts';
 import { RegistryTree } from './views/registryTree.ts';
 import { EvalsTree } from './views/evalsTree.ts';
 import { registerDriftPanelSerializer } from './webviews/driftPanel.ts';
@@ -41,6 +43,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi | undef
     const models = new RegistryTree(store, 'model');
     const prompts = new RegistryTree(store, 'prompt');
     const evals = new EvalsTree(store);
+    const server = new TrackingServerController(store, context.environmentVariableCollection, log);
     context.subscriptions.push(
       evals,
       store,
@@ -63,6 +66,8 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi | undef
       }),
       ...registerDriftCommands(ctx, context.extensionUri),
       registerDriftPanelSerializer({ store, log, extensionUri: context.extensionUri }),
+      server,
+      ...registerServerCommands(server, ctx),
     );
     log.info(`[extension] activated in ${Math.round(performance.now() - started)} ms`);
     return { store, tree };
