@@ -15,10 +15,8 @@ import {
   CompareRunsChanged,
   compareViewStateSchema,
   schemaFor,
-  CopyText,
   OpenRun,
   Painted,
-  SaveFile,
   SeriesAppend,
   SeriesData,
   SeriesRange,
@@ -143,25 +141,7 @@ export class ComparePanel extends WebviewHost {
         viewColumn: vscode.ViewColumn.Beside,
       });
     });
-    this.onNotification(CopyText, async (p) => {
-      await vscode.env.clipboard.writeText(p.text);
-      void vscode.window.setStatusBarMessage(`Copied ${p.what}`, 3000);
-    });
-    this.onNotification(SaveFile, async (p) => {
-      const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-      const target = await vscode.window.showSaveDialog({
-        defaultUri: folder ? vscode.Uri.joinPath(folder, p.suggestedName) : undefined,
-        filters: p.suggestedName.endsWith('.csv') ? { CSV: ['csv'] } : { Markdown: ['md'] },
-        title: 'Export comparison',
-      });
-      if (!target) return;
-      await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(p.content));
-      const choice = await vscode.window.showInformationMessage(
-        `Saved the comparison to ${vscode.workspace.asRelativePath(target)}.`,
-        'Open',
-      );
-      if (choice === 'Open') await vscode.window.showTextDocument(target);
-    });
+    this.handleCopyAndExport('the comparison');
   }
 
   private title(): string {

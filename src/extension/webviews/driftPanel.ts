@@ -15,12 +15,10 @@ import type {
   DriftViewState,
 } from '../../shared/protocol.ts';
 import {
-  CopyText,
   DriftInit,
   DriftRetrain,
   driftViewStateSchema,
   OpenRun,
-  SaveFile,
   schemaFor,
   ShowError,
 } from '../../shared/protocol.ts';
@@ -196,25 +194,7 @@ export class DriftPanel extends WebviewHost {
       deps.log.info(`[drift] retrain requested from the report of run ${view.runId}`);
       await vscode.commands.executeCommand(COMMAND_IDS.retrain, view.runId);
     });
-    this.onNotification(CopyText, async (p) => {
-      await vscode.env.clipboard.writeText(p.text);
-      void vscode.window.setStatusBarMessage(`Copied ${p.what}`, 3000);
-    });
-    this.onNotification(SaveFile, async (p) => {
-      const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-      const target = await vscode.window.showSaveDialog({
-        defaultUri: folder ? vscode.Uri.joinPath(folder, p.suggestedName) : undefined,
-        filters: p.suggestedName.endsWith('.csv') ? { CSV: ['csv'] } : { Markdown: ['md'] },
-        title: 'Export drift report',
-      });
-      if (!target) return;
-      await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(p.content));
-      const choice = await vscode.window.showInformationMessage(
-        `Saved the drift report to ${vscode.workspace.asRelativePath(target)}.`,
-        'Open',
-      );
-      if (choice === 'Open') await vscode.window.showTextDocument(target);
-    });
+    this.handleCopyAndExport('the drift report');
   }
 
   get runId(): string {

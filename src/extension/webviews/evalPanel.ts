@@ -17,14 +17,12 @@ import type {
   EvalViewState,
 } from '../../shared/protocol.ts';
 import {
-  CopyText,
   EvalFocusCase,
   EvalInit,
   EvalLoadRun,
   EvalRunsChanged,
   evalViewStateSchema,
   OpenRun,
-  SaveFile,
   schemaFor,
   ShowError,
 } from '../../shared/protocol.ts';
@@ -218,25 +216,7 @@ export class EvalPanel extends WebviewHost {
         viewColumn: vscode.ViewColumn.Beside,
       });
     });
-    this.onNotification(CopyText, async (p) => {
-      await vscode.env.clipboard.writeText(p.text);
-      void vscode.window.setStatusBarMessage(`Copied ${p.what}`, 3000);
-    });
-    this.onNotification(SaveFile, async (p) => {
-      const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-      const target = await vscode.window.showSaveDialog({
-        defaultUri: folder ? vscode.Uri.joinPath(folder, p.suggestedName) : undefined,
-        filters: p.suggestedName.endsWith('.csv') ? { CSV: ['csv'] } : { Markdown: ['md'] },
-        title: 'Export eval results',
-      });
-      if (!target) return;
-      await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(p.content));
-      const choice = await vscode.window.showInformationMessage(
-        `Saved the eval results to ${vscode.workspace.asRelativePath(target)}.`,
-        'Open',
-      );
-      if (choice === 'Open') await vscode.window.showTextDocument(target);
-    });
+    this.handleCopyAndExport('the eval results');
   }
 
   get runId(): string {

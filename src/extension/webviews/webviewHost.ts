@@ -11,7 +11,14 @@ import type {
   WebviewNotification,
   WebviewRequest,
 } from '../../shared/protocol.ts';
-import { envelopeSchema, messageBytes, Ready, schemaFor } from '../../shared/protocol.ts';
+import {
+  CopyText,
+  envelopeSchema,
+  messageBytes,
+  Ready,
+  SaveFile,
+  schemaFor,
+} from '../../shared/protocol.ts';
 import type { Envelope } from '../../shared/protocol.ts';
 import { Disposable } from '../disposable.ts';
 
@@ -131,6 +138,33 @@ export class WebviewHost extends Disposable {
 
   protected onNotification<P>(type: WebviewNotification<P>, fn: (params: P) => unknown): void {
     this.notificationHandlers.set(type.method, { schema: type.params, fn: fn as Handler });
+  }
+
+  /**
+   * The page's "Copy as Markdown" (to the clipboard) and "Export" (a save dialog in the
+   * workspace, CSV or Markdown by the suggested name, then an offer to open the file).
+   * `what` names the content in messages ("the drift report").
+   */
+  protected handleCopyAndExport(what: string): void {
+    this.onNotification(CopyText, async (p) => {
+      await vscode.env.clipboard.writeText(p.text);
+      void vscode.window.setStatusBarMessage(`Copied ${p.what}`, 3000);
+    });
+    this.onNotification(SaveFile, async (p) => {
+      const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+      const target = await vscode.window.showSaveDialog({
+        defaultUri: folder ? vscode.Uri.joinPath(folder, p.suggestedName) : undefined,
+        filters: p.suggestedName.endsWith('.csv') ? { CSV: ['csv'] } : { Markdown: ['md'] },
+        title: `Export ${what}`,
+      });
+      if (!target) return;
+      await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(p.content));
+      const choice = await vscode.window.showInformationMessage(
+        `Saved ${what} to ${vscode.workspace.asRelativePath(target)}.`,
+        'Open',
+      );
+      if (choice === 'Open') await vscode.window.showTextDocument(target);
+    });
   }
 
   protected onRequest<P, R>(type: WebviewRequest<P, R>, fn: (params: P) => R | Promise<R>): void {
