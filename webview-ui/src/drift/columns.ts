@@ -2,6 +2,7 @@
 // verdict), a detail row under an opened one with the reference-vs-current chart, and
 // keyboard use: rows are tabbable, arrows move, Enter or Space opens and closes.
 
+import { expandableRows } from '../common/rows.ts';
 import {
   columnVerdictText,
   DASH,
@@ -39,8 +40,7 @@ export class ColumnsTable {
     head.append(this.headRow());
     this.body = el('tbody');
     this.element.append(head, this.body);
-    this.body.addEventListener('click', (e) => this.clicked(e));
-    this.body.addEventListener('keydown', (e) => this.keyed(e));
+    expandableRows(this.body, 'column-row', (tr) => this.toggle(tr));
   }
 
   render(columns: readonly DriftColumnView[], isOpen: (column: string) => boolean): void {
@@ -196,56 +196,6 @@ export class ColumnsTable {
     this.onToggle(column, open);
     return open;
   }
-
-  private clicked(e: MouseEvent): void {
-    const tr = (e.target as Element).closest('tr.column-row');
-    if (!(tr instanceof HTMLTableRowElement)) return;
-    // Selecting text in a row (to copy a column name) is not a click on it.
-    if (window.getSelection()?.toString()) return;
-    this.toggle(tr);
-  }
-
-  private keyed(e: KeyboardEvent): void {
-    const tr = e.target;
-    if (!(tr instanceof HTMLTableRowElement) || !tr.classList.contains('column-row')) return;
-    let target: Element | null;
-    switch (e.key) {
-      case 'Enter':
-      case ' ':
-        e.preventDefault();
-        this.toggle(tr);
-        return;
-      case 'ArrowDown':
-        target = sibling(tr, 'next');
-        break;
-      case 'ArrowUp':
-        target = sibling(tr, 'previous');
-        break;
-      case 'Home':
-        target = this.body.querySelector('tr.column-row');
-        break;
-      case 'End': {
-        const all = this.body.querySelectorAll('tr.column-row');
-        target = all[all.length - 1] ?? null;
-        break;
-      }
-      default:
-        return;
-    }
-    e.preventDefault();
-    if (target instanceof HTMLElement) {
-      target.focus();
-      target.scrollIntoView({ block: 'nearest' });
-    }
-  }
-}
-
-function sibling(tr: HTMLTableRowElement, way: 'next' | 'previous'): Element | null {
-  let s = way === 'next' ? tr.nextElementSibling : tr.previousElementSibling;
-  while (s && !s.classList.contains('column-row')) {
-    s = way === 'next' ? s.nextElementSibling : s.previousElementSibling;
-  }
-  return s;
 }
 
 /** Ids from column names, which may hold any character. */

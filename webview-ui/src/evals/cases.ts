@@ -2,6 +2,7 @@
 // side by side), a detail row under an opened one with the full messages, output and
 // verdicts, and keyboard use: rows are tabbable, arrows move, Enter or Space opens.
 
+import { expandableRows } from '../common/rows.ts';
 import {
   compactVars,
   DASH,
@@ -41,8 +42,7 @@ export class CasesTable {
     this.head = el('thead');
     this.body = el('tbody');
     this.element.append(this.head, this.body);
-    this.body.addEventListener('click', (e) => this.clicked(e));
-    this.body.addEventListener('keydown', (e) => this.keyed(e));
+    expandableRows(this.body, 'case-row', (tr) => this.toggle(tr));
   }
 
   render(rows: readonly EvalRow[], context: CasesContext): void {
@@ -183,56 +183,6 @@ export class CasesTable {
     tr.setAttribute('aria-expanded', String(open));
     this.onToggle(key, open);
   }
-
-  private clicked(e: MouseEvent): void {
-    const tr = (e.target as Element).closest('tr.case-row');
-    if (!(tr instanceof HTMLTableRowElement)) return;
-    // Selecting text in a row (to copy an output) is not a click on it.
-    if (window.getSelection()?.toString()) return;
-    this.toggle(tr);
-  }
-
-  private keyed(e: KeyboardEvent): void {
-    const tr = e.target;
-    if (!(tr instanceof HTMLTableRowElement) || !tr.classList.contains('case-row')) return;
-    let target: Element | null;
-    switch (e.key) {
-      case 'Enter':
-      case ' ':
-        e.preventDefault();
-        this.toggle(tr);
-        return;
-      case 'ArrowDown':
-        target = sibling(tr, 'next');
-        break;
-      case 'ArrowUp':
-        target = sibling(tr, 'previous');
-        break;
-      case 'Home':
-        target = this.body.querySelector('tr.case-row');
-        break;
-      case 'End': {
-        const all = this.body.querySelectorAll('tr.case-row');
-        target = all[all.length - 1] ?? null;
-        break;
-      }
-      default:
-        return;
-    }
-    e.preventDefault();
-    if (target instanceof HTMLElement) {
-      target.focus();
-      target.scrollIntoView({ block: 'nearest' });
-    }
-  }
-}
-
-function sibling(tr: HTMLTableRowElement, way: 'next' | 'previous'): Element | null {
-  let s = way === 'next' ? tr.nextElementSibling : tr.previousElementSibling;
-  while (s && !s.classList.contains('case-row')) {
-    s = way === 'next' ? s.nextElementSibling : s.previousElementSibling;
-  }
-  return s;
 }
 
 function detailId(row: EvalRow): string {
