@@ -67,5 +67,8 @@ click the MLOps icon in the activity bar. The CLI works on the same store:
     node dist/cli.js runs list --store examples/demo/.mlops
 Open examples/demo/prompts/capitals.prompt.md and click "Run Eval" above its first line:
 the suite in examples/demo/evals runs against ${evalServer ? evalServer.url : 'no endpoint (see the warning above)'}.
+Right-click examples/demo/datasets/train.csv for "Set as Baseline", then live.csv for
+"Check Drift...". A terminal opened in the workbench has MLFLOW_TRACKING_URI set: MLflow
+clients run there log into the demo store (the port is in the status bar).
 Press Ctrl-C to stop.`);
 await new Promise(() => {});
