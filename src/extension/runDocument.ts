@@ -16,6 +16,15 @@ export function runDocumentUri(runId: string, runName: string): vscode.Uri {
   });
 }
 
+/** Opens a run's details beside the active editor (from a panel's "Open run"). */
+export async function showRunDocument(runId: string, runName: string): Promise<void> {
+  const doc = await vscode.workspace.openTextDocument(runDocumentUri(runId, runName));
+  await vscode.window.showTextDocument(doc, {
+    preview: false,
+    viewColumn: vscode.ViewColumn.Beside,
+  });
+}
+
 export class RunDocumentProvider extends Disposable implements vscode.TextDocumentContentProvider {
   private readonly changed = this.register(new vscode.EventEmitter<vscode.Uri>());
   readonly onDidChange = this.changed.event;

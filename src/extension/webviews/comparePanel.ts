@@ -20,10 +20,9 @@ import {
   SeriesAppend,
   SeriesData,
   SeriesRange,
-  ShowError,
 } from '../../shared/protocol.ts';
 import type { StoreChange } from '../../core/store/mutations.ts';
-import { runDocumentUri } from '../runDocument.ts';
+import { showRunDocument } from '../runDocument.ts';
 import type { WorkspaceStore } from '../workspaceStore.ts';
 import { WebviewHost } from './webviewHost.ts';
 
@@ -128,18 +127,11 @@ export class ComparePanel extends WebviewHost {
         `[compare] ${p.what} painted ${since}: ${this.runs.length} runs, ${p.charts} charts, ${p.points} points, ${this.bytesSent} bytes sent`,
       );
     });
-    this.onNotification(ShowError, (p) => {
-      deps.log.error(`[compare] ${p.message}`);
-      void vscode.window.showErrorMessage(`MLOps: ${p.message}`);
-    });
+    this.handleShowError(deps.log, 'compare');
     this.onNotification(OpenRun, async (p) => {
       const run = this.runs.find((r) => r.runId === p.runId);
       if (!run) return;
-      const doc = await vscode.workspace.openTextDocument(runDocumentUri(run.runId, run.runName));
-      await vscode.window.showTextDocument(doc, {
-        preview: false,
-        viewColumn: vscode.ViewColumn.Beside,
-      });
+      await showRunDocument(run.runId, run.runName);
     });
     this.handleCopyAndExport('the comparison');
   }

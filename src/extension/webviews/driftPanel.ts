@@ -20,10 +20,9 @@ import {
   driftViewStateSchema,
   OpenRun,
   schemaFor,
-  ShowError,
 } from '../../shared/protocol.ts';
 import { COMMAND_IDS } from '../commandIds.ts';
-import { runDocumentUri } from '../runDocument.ts';
+import { showRunDocument } from '../runDocument.ts';
 import type { WorkspaceStore } from '../workspaceStore.ts';
 import { WebviewHost } from './webviewHost.ts';
 
@@ -175,18 +174,11 @@ export class DriftPanel extends WebviewHost {
       this.dropQueued();
       void this.sendInit();
     });
-    this.onNotification(ShowError, (p) => {
-      deps.log.error(`[drift] ${p.message}`);
-      void vscode.window.showErrorMessage(`MLOps: ${p.message}`);
-    });
-    this.onNotification(OpenRun, async (p) => {
-      const t = await deps.store.get();
-      const info = t.getRunInfo(p.runId);
-      const doc = await vscode.workspace.openTextDocument(runDocumentUri(info.runId, info.runName));
-      await vscode.window.showTextDocument(doc, {
-        preview: false,
-        viewColumn: vscode.ViewColumn.Beside,
-      });
+    this.handleShowError(deps.log, 'drift');
+    this.onNotification(OpenRun, async () => {
+      // This panel's run, whatever the page names: the page is untrusted.
+      const info = (await deps.store.get()).getRunInfo(view.runId);
+      await showRunDocument(info.runId, info.runName);
     });
     this.onNotification(DriftRetrain, async () => {
       // The run is this panel's, never one the page names: the page is untrusted. The

@@ -24,9 +24,8 @@ import {
   evalViewStateSchema,
   OpenRun,
   schemaFor,
-  ShowError,
 } from '../../shared/protocol.ts';
-import { runDocumentUri } from '../runDocument.ts';
+import { showRunDocument } from '../runDocument.ts';
 import type { WorkspaceStore } from '../workspaceStore.ts';
 import { WebviewHost } from './webviewHost.ts';
 
@@ -203,18 +202,11 @@ export class EvalPanel extends WebviewHost {
         if (!change || change.runs.size > 0) void this.refreshRuns();
       }),
     );
-    this.onNotification(ShowError, (p) => {
-      deps.log.error(`[evals] ${p.message}`);
-      void vscode.window.showErrorMessage(`MLOps: ${p.message}`);
-    });
+    this.handleShowError(deps.log, 'evals');
     this.onNotification(OpenRun, async (p) => {
       const t = await deps.store.get();
       const info = t.getRunInfo(p.runId);
-      const doc = await vscode.workspace.openTextDocument(runDocumentUri(info.runId, info.runName));
-      await vscode.window.showTextDocument(doc, {
-        preview: false,
-        viewColumn: vscode.ViewColumn.Beside,
-      });
+      await showRunDocument(info.runId, info.runName);
     });
     this.handleCopyAndExport('the eval results');
   }

@@ -18,6 +18,7 @@ import {
   Ready,
   SaveFile,
   schemaFor,
+  ShowError,
 } from '../../shared/protocol.ts';
 import type { Envelope } from '../../shared/protocol.ts';
 import { Disposable } from '../disposable.ts';
@@ -138,6 +139,14 @@ export class WebviewHost extends Disposable {
 
   protected onNotification<P>(type: WebviewNotification<P>, fn: (params: P) => unknown): void {
     this.notificationHandlers.set(type.method, { schema: type.params, fn: fn as Handler });
+  }
+
+  /** The page's errors: logged under `[tag]` and shown. */
+  protected handleShowError(log: vscode.LogOutputChannel, tag: string): void {
+    this.onNotification(ShowError, (p) => {
+      log.error(`[${tag}] ${p.message}`);
+      void vscode.window.showErrorMessage(`MLOps: ${p.message}`);
+    });
   }
 
   /**
