@@ -24,6 +24,9 @@ const DEFAULT_SETTINGS = {
   'chat.disableAIFeatures': true,
   'workbench.secondarySideBar.defaultVisibility': 'hidden',
   'workbench.editor.empty.hint': 'hidden',
+  // code-server offers to forward every port the extension host listens on (the
+  // workbench's MLflow endpoint): its notification would take the keyboard focus.
+  'remote.autoForwardPorts': false,
 };
 
 /** Folders of one server's state; everything code-server and VS Code write goes here. */
