@@ -2,7 +2,8 @@
 // Baseline" on the training data, "Check Drift..." on the live data against it: the
 // report panel shows the dataset verdict, a row per column and a chart; the check is
 // a run of the Monitoring experiment; "Retrain" runs the configured command and tags
-// the run it logs with the drift check. Screenshot for the README.
+// the run it logs with the drift check. "Check Temporal Leakage" opens its findings and
+// "Point-in-Time Join..." writes the joined CSV. Screenshot for the README.
 
 /* global document */
 
@@ -34,7 +35,15 @@ async function openFile(page, name) {
   const widget = page.locator('.quick-input-widget');
   await page.keyboard.press('F1');
   await widget.locator('input').first().fill(name);
-  await widget.locator('.monaco-list-row', { hasText: name }).first().click({ timeout: 15_000 });
+  // The row whose file name is exactly `name` (train.csv, not churn_training.csv).
+  await widget
+    .locator('.monaco-list-row', {
+      has: page.locator('.label-name', {
+        hasText: new RegExp(`^\\s*${name.replace(/\./g, '\\.')}\\s*$`),
+      }),
+    })
+    .first()
+    .click({ timeout: 15_000 });
   await page.locator('.tab.active', { hasText: name }).first().waitFor({ timeout: 15_000 });
 }
 
@@ -50,6 +59,29 @@ async function notification(page, re, timeout = 60_000) {
     re.source,
     { timeout },
   );
+}
+
+/** Picks `label` in the quick pick titled `title` (filtering by typing, as a person does). */
+async function pick(page, title, label) {
+  const widget = page.locator('.quick-input-widget');
+  await widget.locator('.quick-input-title', { hasText: title }).waitFor({ timeout: 30_000 });
+  await widget.locator('input').first().fill(label);
+  await widget
+    .locator('.monaco-list-row', {
+      has: page.locator('.label-name', {
+        hasText: new RegExp(`^\\s*${label.replace(/[()]/g, '\\$&')}\\s*$`),
+      }),
+    })
+    .first()
+    .click({ timeout: 15_000 });
+}
+
+/** Answers the input box or the simple file dialog titled `title` with `value`. */
+async function answer(page, title, value) {
+  const widget = page.locator('.quick-input-widget');
+  await widget.locator('.quick-input-title', { hasText: title }).waitFor({ timeout: 30_000 });
+  if (value !== undefined) await widget.locator('input').first().fill(value);
+  await page.keyboard.press('Enter');
 }
 
 const cli = (cwd, ...args) =>
@@ -72,6 +104,12 @@ console.log('retrained after drift run', process.env.MLOPS_DRIFT_RUN);
         files: {
           'data/train.csv': fs.readFileSync(path.join(demoData, 'train.csv'), 'utf8'),
           'data/live.csv': fs.readFileSync(path.join(demoData, 'live.csv'), 'utf8'),
+          'data/events.csv': fs.readFileSync(path.join(demoData, 'events.csv'), 'utf8'),
+          'data/balances.csv': fs.readFileSync(path.join(demoData, 'balances.csv'), 'utf8'),
+          'data/churn_training.csv': fs.readFileSync(
+            path.join(demoData, 'churn_training.csv'),
+            'utf8',
+          ),
           'retrain.js': retrain,
           '.vscode/settings.json': JSON.stringify({ 'mlops.retrain.command': 'node retrain.js' }),
           '.mlops/.keep': '',
@@ -163,5 +201,50 @@ console.log('retrained after drift run', process.env.MLOPS_DRIFT_RUN);
       const retrained = cli(s.workspace, 'runs', 'list', '-e', 'churn').runs;
       assert.equal(retrained.length, 1);
       assert.equal(retrained[0].tags['mlops.retrain.drift_run'], drift.info.runId);
+    }));
+
+  it('checks a training set for leakage and joins features as of each event', async () =>
+    s.check('features', async (page) => {
+      await openFile(page, 'churn_training.csv');
+      await runCommand(page, 'MLOps: Check Temporal Leakage');
+      await pick(page, 'Event time', 'event_time');
+      await pick(page, 'Label column', 'churned');
+      await pick(page, 'Time the label became known', '(none)');
+      // The findings open as a Markdown document: the label proxy and the future values.
+      const editor = page.locator('.editor-instance .view-lines').first();
+      await page
+        .locator('.editor-instance .view-lines', { hasText: '2 findings' })
+        .first()
+        .waitFor({ timeout: 30_000 });
+      // The editor renders spaces as no-break spaces: \s matches both.
+      assert.match(await editor.innerText(), /Leakage\scheck:\sdata\/churn_training\.csv/);
+
+      await openFile(page, 'events.csv');
+      await runCommand(page, 'MLOps: Point-in-Time Join...');
+      // VS Code's own (simple) file dialog, opened in data/: pick the feature table.
+      const dialog = page.locator('.quick-input-widget');
+      await dialog
+        .locator('.quick-input-title', { hasText: 'Feature tables to join' })
+        .waitFor({ timeout: 30_000 });
+      await dialog
+        .locator('.monaco-list-row', {
+          has: page.locator('.label-name', { hasText: /^\s*balances\.csv\s*$/ }),
+        })
+        .first()
+        .click({ timeout: 15_000 });
+      await pick(page, 'Event time column of the entity table', 'event_time');
+      await answer(page, 'Entity key columns'); // customer_id is ticked already
+      await pick(page, 'balances: feature time column', 'as_of');
+      await pick(page, 'balances: row written at', 'created_at');
+      await answer(page, 'balances: time to live', '30d');
+      await answer(page, 'Write the joined training set to');
+      const out = path.join(s.workspace, 'data', 'events.joined.csv');
+      await page.locator('[id="status.notifications"]').first().click();
+      await notification(page, /Joined 300 rows as of their event time\. balances: 297 matched/);
+      const lines = fs.readFileSync(out, 'utf8').trim().split('\n');
+      assert.equal(lines[0], 'customer_id,event_time,churned,balance');
+      assert.equal(lines.length, 301);
+      // Event times are written as they read, not as epoch numbers.
+      assert.match(lines[1], /^\d+,\d{4}-\d\d-\d\dT[\d:.]+Z,[01],-?\d*$/);
     }));
 });
