@@ -15,6 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { screenshot } from './host/browser.mjs';
 import { startSession } from './host/session.mjs';
+import { contextMenu, expand, openMlops } from './host/tree.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const vsix = path.join(repo, 'dist', 'mlops-workbench.vsix');
@@ -201,6 +202,27 @@ console.log('retrained after drift run', process.env.MLOPS_DRIFT_RUN);
       const retrained = cli(s.workspace, 'runs', 'list', '-e', 'churn').runs;
       assert.equal(retrained.length, 1);
       assert.equal(retrained[0].tags['mlops.retrain.drift_run'], drift.info.runId);
+    }));
+
+  it('reopens the report from the check run in the Experiments view', async () =>
+    s.check('reopen', async (page) => {
+      // Close the report panel, then open it again from the run.
+      const tab = page.locator('.tab', { hasText: 'Drift: live.csv' }).first();
+      await tab.click();
+      await page.keyboard.press('Control+W');
+      await tab.waitFor({ state: 'detached', timeout: 10_000 });
+      await openMlops(page);
+      await expand(page, 'Monitoring');
+      await contextMenu(page, 'drift: live.csv vs train.csv', 'Open Drift Report');
+      const view = webview(page);
+      await view.locator('#drift-verdict').waitFor({ timeout: 30_000 });
+      assert.match(await view.locator('#drift-verdict').innerText(), /Dataset drift/);
+      assert.equal(
+        await view
+          .locator('#drift-columns tr.column-row[data-column="income"]')
+          .getAttribute('data-verdict'),
+        'drift',
+      );
     }));
 
   it('checks a training set for leakage and joins features as of each event', async () =>

@@ -88,6 +88,21 @@ describe('the MLflow endpoint in the real host', () => {
         .waitFor({ timeout: 60_000 });
       const health = await fetch(`${base}/health`);
       assert.equal(health.status, 200);
+      // A click on the status bar item copies the URI (Copy MLflow Tracking URI).
+      await page
+        .locator('.statusbar-item', { hasText: `MLflow :${port}` })
+        .first()
+        .click();
+      await page.locator('[id="status.notifications"]').first().click();
+      await page.waitForFunction(
+        (url) =>
+          [...document.querySelectorAll('.notification-list-item')].some((t) =>
+            (t.textContent ?? '').includes(`Copied ${url}`),
+          ),
+        base,
+        { timeout: 30_000 },
+      );
+      await page.keyboard.press('Escape');
     }));
 
   it('shows a run logged from outside VS Code, its metric ticking', async () =>
