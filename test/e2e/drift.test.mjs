@@ -133,7 +133,10 @@ console.log('retrained after drift run', process.env.MLOPS_DRIFT_RUN);
         .waitFor({ timeout: 15_000 });
       const input = page.locator('.quick-input-widget input').first();
       assert.equal(await input.inputValue(), 'data/train.csv');
-      await page.keyboard.press('Enter');
+      // Enter in the input itself (not wherever the focus happens to be), and wait for the
+      // box to close before looking for the outcome.
+      await input.press('Enter');
+      await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 15_000 });
       await page.locator('[id="status.notifications"]').first().click();
       await notification(page, /Baseline data\/train\.csv set: 3000 rows, 6 columns/);
       await page.keyboard.press('Escape');
