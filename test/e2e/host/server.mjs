@@ -7,7 +7,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ensureHost } from './install.mjs';
+import { cleanChildEnv, ensureHost } from './install.mjs';
 
 const DEFAULT_SETTINGS = {
   // A fresh profile otherwise opens the welcome page over the test's editors.
@@ -80,13 +80,13 @@ function prepareState(stateDir, settings) {
 
 /** Environment for code-server: Node 24 first on PATH, temp and XDG folders inside the state. */
 function serverEnv(host, d, extra = {}) {
-  const env = { ...process.env };
+  // Not the environment of an npm or a test runner around us (cleanChildEnv), nor of a
+  // surrounding VS Code (its terminal sets VSCODE_IPC_HOOK_CLI, ...): code-server would hand
+  // --install-extension to that other instance.
+  const env = cleanChildEnv();
   for (const k of Object.keys(env)) {
-    // A surrounding VS Code (its terminal sets VSCODE_IPC_HOOK_CLI, ...) or test runner must
-    // not leak in: code-server would hand --install-extension to that other instance.
-    if (/^(VSCODE_|ELECTRON_|NODE_TEST_|NODE_CHANNEL_)/.test(k)) delete env[k];
+    if (/^(VSCODE_|ELECTRON_)/.test(k)) delete env[k];
   }
-  delete env.NODE_OPTIONS;
   return {
     ...env,
     PATH: `${path.dirname(host.nodeBin)}${path.delimiter}${env.PATH ?? ''}`,
