@@ -172,7 +172,8 @@ export class WorkspaceStore extends Disposable {
     this.log.info(`[extension] reopening the store: ${reason}`);
     await this.close();
     try {
-      await this.get();
+      // As on first use: a folder that does not exist yet is watched for, not created.
+      await this.getIfExists();
     } catch {
       // state and error are set; the views show them
     }
