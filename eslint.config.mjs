@@ -63,6 +63,42 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', noVscode] },
   },
   {
+    // The store and the domain's types sit below every capability (ARCHITECTURE.md): the
+    // store takes its types from src/core/model, and the model imports nothing else.
+    files: ['src/core/store/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          ...noVscode,
+          patterns: [
+            {
+              group: ['../*/**', '!../model/**', '!../log.ts'],
+              message: 'src/core/store imports only src/core/model and log.ts, never a capability.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/core/model/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          ...noVscode,
+          patterns: [
+            {
+              group: ['../*/**', '!../model/**'],
+              message: 'src/core/model holds types only and imports nothing outside it.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['webview-ui/**/*.ts'],
     rules: {
       'no-restricted-imports': [

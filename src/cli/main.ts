@@ -8,8 +8,8 @@ import {
   NotFoundError,
   StoreError,
   ValidationError,
-} from '../core/store/errors.ts';
-import { RunFilterError } from '../core/tracking/runFilter.ts';
+} from '../core/model/errors.ts';
+import { RunFilterError } from '../core/model/errors.ts';
 import { experimentsCommands } from './commands/experimentsCommands.ts';
 import { driftCommands } from './commands/driftCommands.ts';
 import { evalCommand } from './commands/evalCommand.ts';

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import type * as http from 'node:http';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { ValidationError } from '../core/store/errors.ts';
+import { ValidationError } from '../core/model/errors.ts';
 import type { Tracking } from '../core/tracking/tracking.ts';
 import { invalidParameter, notFound } from './errors.ts';
 import type { MlflowError } from './errors.ts';

@@ -6,8 +6,8 @@ import {
   NotFoundError,
   StoreError,
   ValidationError,
-} from '../core/store/errors.ts';
-import { RunFilterError } from '../core/tracking/runFilter.ts';
+} from '../core/model/errors.ts';
+import { RunFilterError } from '../core/model/errors.ts';
 
 export type MlflowErrorCode =
   | 'INVALID_PARAMETER_VALUE'

@@ -2,9 +2,9 @@
 // delete, restore and experiment tags, on Tracking.
 
 import { z } from 'zod';
-import { NotFoundError } from '../core/store/errors.ts';
+import { NotFoundError } from '../core/model/errors.ts';
 import { MAX_SEARCH_RESULTS } from '../core/tracking/limits.ts';
-import type { Experiment, ViewType } from '../core/tracking/model.ts';
+import type { Experiment, ViewType } from '../core/model/tracking.ts';
 import { DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME } from '../core/tracking/tracking.ts';
 import type { Tracking } from '../core/tracking/tracking.ts';
 import { MlflowError, notFound } from './errors.ts';

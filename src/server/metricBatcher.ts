@@ -5,7 +5,7 @@
 // each. A bad point is refused on its own before it joins a batch.
 
 import type { Logger } from '../core/log.ts';
-import { ValidationError } from '../core/store/errors.ts';
+import { ValidationError } from '../core/model/errors.ts';
 import {
   checkInteger,
   checkKey,

@@ -10,7 +10,7 @@ import type {
   MetricPoint,
   Run,
   RunInfo,
-} from '../core/tracking/model.ts';
+} from '../core/model/tracking.ts';
 
 export interface KeyValue {
   key: string;

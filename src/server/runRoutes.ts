@@ -4,8 +4,8 @@
 
 import { z } from 'zod';
 import { MAX_SEARCH_RESULTS } from '../core/tracking/limits.ts';
-import { RUN_STATUSES } from '../core/tracking/model.ts';
-import type { RunStatus } from '../core/tracking/model.ts';
+import { RUN_STATUSES } from '../core/model/tracking.ts';
+import type { RunStatus } from '../core/model/tracking.ts';
 import { invalidParameter } from './errors.ts';
 import { metricJson, runArtifactUri, runInfoJson, runJson, tagRecord } from './mlflowJson.ts';
 import { route } from './route.ts';

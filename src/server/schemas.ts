@@ -4,7 +4,7 @@
 // becomes INVALID_PARAMETER_VALUE naming it, as MLflow words it.
 
 import { z } from 'zod';
-import type { ViewType } from '../core/tracking/model.ts';
+import type { ViewType } from '../core/model/tracking.ts';
 import { invalidParameter, missingParameter } from './errors.ts';
 import type { MlflowError } from './errors.ts';
 

@@ -21,7 +21,7 @@ import type {
   CodeGraderOptions,
 } from '../../src/core/evals/codeGrader.ts';
 import type { Criterion } from '../../src/core/evals/suite.ts';
-import { ValidationError } from '../../src/core/store/errors.ts';
+import { ValidationError } from '../../src/core/model/errors.ts';
 import { REPO, removeDir, tempDir, waitExit } from './helpers.ts';
 
 let dir = '';

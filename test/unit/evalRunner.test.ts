@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { EvalCancelledError, runEval } from '../../src/core/evals/runner.ts';
 import type { EvalPrompt } from '../../src/core/evals/runner.ts';
 import type { EvalSuite } from '../../src/core/evals/suite.ts';
-import { ValidationError } from '../../src/core/store/errors.ts';
+import { ValidationError } from '../../src/core/model/errors.ts';
 import { startFakeOpenAI } from '../fixtures/openaiServer.ts';
 import type { FakeOpenAIServer } from '../fixtures/openaiServer.ts';
 import { removeDir, tempDir } from './helpers.ts';

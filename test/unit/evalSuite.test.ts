@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { ValidationError } from '../../src/core/store/errors.ts';
+import { ValidationError } from '../../src/core/model/errors.ts';
 import { isSuiteFile, loadCases, parseSuite, suiteJsonSchema } from '../../src/core/evals/suite.ts';
 import { REPO, removeDir, tempDir } from './helpers.ts';
 

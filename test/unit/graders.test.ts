@@ -11,7 +11,7 @@ import {
   tokenF1,
 } from '../../src/core/evals/graders.ts';
 import type { DeterministicCriterion, GradeInput } from '../../src/core/evals/graders.ts';
-import { ValidationError } from '../../src/core/store/errors.ts';
+import { ValidationError } from '../../src/core/model/errors.ts';
 
 type C = DeterministicCriterion & { not?: boolean; name?: string };
 

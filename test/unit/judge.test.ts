@@ -8,7 +8,7 @@ import OpenAI from 'openai';
 import { Judge, judgeCallsOf, judgeConfig, parseVerdict } from '../../src/core/evals/judge.ts';
 import type { JudgeCriterion, JudgeInput } from '../../src/core/evals/judge.ts';
 import type { EvalSuite } from '../../src/core/evals/suite.ts';
-import { ValidationError } from '../../src/core/store/errors.ts';
+import { ValidationError } from '../../src/core/model/errors.ts';
 import { startFakeOpenAI } from '../fixtures/openaiServer.ts';
 import type { FakeOpenAIOptions, FakeOpenAIServer } from '../fixtures/openaiServer.ts';
 

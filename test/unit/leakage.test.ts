@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkLeakage } from '../../src/core/features/leakage.ts';
 import type { Row } from '../../src/core/features/pointInTime.ts';
-import { ValidationError } from '../../src/core/store/errors.ts';
+import { ValidationError } from '../../src/core/model/errors.ts';
 
 /** Seeded uniform [0, 1) (mulberry32). */
 function rng(seed: number): () => number {

@@ -14,7 +14,7 @@ import {
 import type { ImportReport } from '../../src/core/import/mlflowImport.ts';
 import { MlflowSourceError } from '../../src/core/import/source.ts';
 import { silentLogger } from '../../src/core/log.ts';
-import { AlreadyExistsError, ValidationError } from '../../src/core/store/errors.ts';
+import { AlreadyExistsError, ValidationError } from '../../src/core/model/errors.ts';
 import { loadSqlJs } from '../../src/core/store/sqlite.ts';
 import { Tracking } from '../../src/core/tracking/tracking.ts';
 import { REPO, removeDir, tempDir } from './helpers.ts';

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { asOfJoin, parseTimestamp } from '../../src/core/features/pointInTime.ts';
 import type { FeatureTableSpec, Row } from '../../src/core/features/pointInTime.ts';
-import { ValidationError } from '../../src/core/store/errors.ts';
+import { ValidationError } from '../../src/core/model/errors.ts';
 
 function join(entityRows: Row[], table: Partial<FeatureTableSpec> & { rows: Row[] }) {
   return asOfJoin({

@@ -17,7 +17,7 @@ import {
   estimateChatTokens,
   estimateTokens,
 } from '../../src/core/evals/tokens.ts';
-import { ValidationError } from '../../src/core/store/errors.ts';
+import { ValidationError } from '../../src/core/model/errors.ts';
 
 /** Asserts `fn` throws a ValidationError whose message matches every pattern. */
 function refuses(fn: () => unknown, ...patterns: RegExp[]): void {

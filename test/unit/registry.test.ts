@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { AlreadyExistsError, NotFoundError, ValidationError } from '../../src/core/store/errors.ts';
+import { AlreadyExistsError, NotFoundError, ValidationError } from '../../src/core/model/errors.ts';
 import type { StoreChange } from '../../src/core/store/mutations.ts';
 import { parseRegistryUri } from '../../src/core/registry/registry.ts';
 import { Tracking } from '../../src/core/tracking/tracking.ts';

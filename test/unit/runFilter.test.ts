@@ -11,8 +11,9 @@ import {
   compileRunQuery,
 } from '../../src/core/store/runSearchSql.ts';
 import { MIGRATIONS } from '../../src/core/store/schema.ts';
-import { parseOrderBy, parseRunFilter, RunFilterError } from '../../src/core/tracking/runFilter.ts';
-import type { FilterExpr } from '../../src/core/tracking/runFilter.ts';
+import { RunFilterError } from '../../src/core/model/errors.ts';
+import type { FilterExpr } from '../../src/core/model/filter.ts';
+import { parseOrderBy, parseRunFilter } from '../../src/core/tracking/runFilter.ts';
 
 const metric = (key: string) => ({ kind: 'metric', key }) as const;
 const param = (key: string) => ({ kind: 'param', key }) as const;

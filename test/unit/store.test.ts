@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { RecordingLogger } from '../../src/core/log.ts';
-import { StoreCorruptError, StoreVersionError } from '../../src/core/store/errors.ts';
+import { StoreCorruptError, StoreVersionError } from '../../src/core/model/errors.ts';
 import { encodeHeader, journalPath } from '../../src/core/store/journal.ts';
 import { MIGRATIONS } from '../../src/core/store/schema.ts';
 import { loadSqlJs } from '../../src/core/store/sqlite.ts';

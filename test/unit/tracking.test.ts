@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, beforeEach, describe, test } from 'node:test';
-import { AlreadyExistsError, NotFoundError, ValidationError } from '../../src/core/store/errors.ts';
+import { AlreadyExistsError, NotFoundError, ValidationError } from '../../src/core/model/errors.ts';
 import { Tracking } from '../../src/core/tracking/tracking.ts';
 import { removeDir, tempDir } from './helpers.ts';
 

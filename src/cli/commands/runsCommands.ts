@@ -1,6 +1,6 @@
 // `mlops runs list|show|search|delete|restore` and `mlops run start|end`.
 
-import type { ViewType } from '../../core/tracking/model.ts';
+import type { ViewType } from '../../core/model/tracking.ts';
 import type { Tracking } from '../../core/tracking/tracking.ts';
 import type { CommandContext, CommandSpec } from '../context.ts';
 import { EXIT_CHECK_FAILED, EXIT_OK } from '../context.ts';

@@ -1,8 +1,8 @@
 // Lookups several command groups share: an experiment by id or name, a run by id,
 // prefix or $MLOPS_RUN_ID, and the run summary the list commands print.
 
-import { NotFoundError } from '../../core/store/errors.ts';
-import type { Experiment, Run } from '../../core/tracking/model.ts';
+import { NotFoundError } from '../../core/model/errors.ts';
+import type { Experiment, Run } from '../../core/model/tracking.ts';
 import type { Tracking } from '../../core/tracking/tracking.ts';
 import type { CommandContext } from '../context.ts';
 import { formatDuration, formatTime, table } from '../format.ts';

@@ -3,7 +3,7 @@
 // (overridable per column and globally), a three-level verdict per column, and the
 // dataset verdict from the share of drifted columns.
 
-import { ValidationError } from '../store/errors.ts';
+import { ValidationError } from '../model/errors.ts';
 import {
   categoryCounts,
   OTHER_CATEGORY,

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { NotFoundError, ValidationError } from '../store/errors.ts';
+import { NotFoundError, ValidationError } from '../model/errors.ts';
 import { profileDataset } from '../tracking/datasets.ts';
 import type { Tracking } from '../tracking/tracking.ts';
 import { checkDrift } from './check.ts';

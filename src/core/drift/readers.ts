@@ -10,7 +10,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { parse as parseCsv } from 'csv-parse';
 import { parquetMetadataAsync, parquetRead, parquetSchema } from 'hyparquet';
 import type { AsyncBuffer, FileMetaData, SchemaTree } from 'hyparquet';
-import { ValidationError } from '../store/errors.ts';
+import { ValidationError } from '../model/errors.ts';
 
 export type ColumnKind = 'numerical' | 'categorical' | 'binary' | 'text' | 'datetime';
 export const COLUMN_KINDS: readonly ColumnKind[] = [

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { ValidationError } from '../store/errors.ts';
+import { ValidationError } from '../model/errors.ts';
 import type { GradeResult } from './graders.ts';
 import type { Criterion, EvalCase } from './suite.ts';
 

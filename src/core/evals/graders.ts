@@ -1,7 +1,7 @@
 // Deterministic graders for eval criteria: text matches, similarity, JSON shape, cost and
 // latency budgets and the PII guardrail. Each gives pass, a 0..1 score and a short reason.
 
-import { ValidationError } from '../store/errors.ts';
+import { ValidationError } from '../model/errors.ts';
 import { findPii, PII_KINDS } from './pii.ts';
 import type { PiiKind } from './pii.ts';
 

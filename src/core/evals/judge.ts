@@ -5,7 +5,7 @@
 
 import OpenAI from 'openai';
 import { z } from 'zod';
-import { ValidationError } from '../store/errors.ts';
+import { ValidationError } from '../model/errors.ts';
 import type { Criterion, EvalCase, EvalSuite } from './suite.ts';
 import type { GradeResult } from './graders.ts';
 

@@ -3,7 +3,7 @@
 // the arithmetic from a response's token usage to USD.
 
 import { z } from 'zod';
-import { ValidationError } from '../store/errors.ts';
+import { ValidationError } from '../model/errors.ts';
 // A plain JSON import: this tsconfig compiles src as CommonJS, where TypeScript refuses
 // `with { type: 'json' }` (TS2856); esbuild and tsx load the file either way.
 import prices from './prices.json';

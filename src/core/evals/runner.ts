@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import { getMaxListeners, setMaxListeners } from 'node:events';
 import * as path from 'node:path';
 import OpenAI from 'openai';
-import { ValidationError } from '../store/errors.ts';
+import { ValidationError } from '../model/errors.ts';
 import type { ChatMessage, ModelSettings } from '../registry/registry.ts';
 import { renderChat, renderTemplate } from '../registry/template.ts';
 import { assertCodeGradersAllowed, createCodeGrader } from './codeGrader.ts';

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isPromptFile, parsePromptFile } from '../registry/promptFile.ts';
-import { ValidationError } from '../store/errors.ts';
+import { ValidationError } from '../model/errors.ts';
 import type { Tracking } from '../tracking/tracking.ts';
 import { EVAL_EXPERIMENT, SUITE_TAG } from './report.ts';
 import type { EvalPrompt, EvalResult } from './runner.ts';

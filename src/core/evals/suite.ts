@@ -9,7 +9,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { LineCounter, parseDocument } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
 import { z } from 'zod';
-import { ValidationError } from '../store/errors.ts';
+import { ValidationError } from '../model/errors.ts';
 
 const name = z
   .string()

@@ -1,7 +1,7 @@
 // Token counts estimated with gpt-tokenizer's BPE encoders, for the calls whose provider
 // sends no usage, so that their cost can still be given (marked as estimated).
 
-import { ValidationError } from '../store/errors.ts';
+import { ValidationError } from '../model/errors.ts';
 
 /** The BPE encodings an estimate uses: OpenAI's two chat-model vocabularies. */
 export type TokenEncoding = 'o200k_base' | 'cl100k_base';

@@ -2,7 +2,7 @@
 // the label was known), and single columns that predict the label too well to be honest
 // (rank AUC, held-out per-category accuracy, or Spearman correlation). Pure functions.
 
-import { ValidationError } from '../store/errors.ts';
+import { ValidationError } from '../model/errors.ts';
 import { columnsOf, tryParseTimestamp } from './pointInTime.ts';
 import type { Row } from './pointInTime.ts';
 

@@ -3,7 +3,7 @@
 // event time, so a training set never sees values from its own future. Pure functions over
 // row records; feature rows are grouped by key and sorted once, then binary searched.
 
-import { ValidationError } from '../store/errors.ts';
+import { ValidationError } from '../model/errors.ts';
 
 export type Row = Record<string, number | string | null>;
 

@@ -2,7 +2,7 @@
 // durations ("30d"), guessing time columns and feature/timestamp pairs by name, and
 // the leakage report as Markdown.
 
-import { ValidationError } from '../store/errors.ts';
+import { ValidationError } from '../model/errors.ts';
 import type { Table } from '../drift/readers.ts';
 import type { LeakageReport } from './leakage.ts';
 

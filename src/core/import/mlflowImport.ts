@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AlreadyExistsError, NotFoundError, ValidationError } from '../store/errors.ts';
+import { AlreadyExistsError, NotFoundError, ValidationError } from '../model/errors.ts';
 import {
   checkKey,
   checkValue,

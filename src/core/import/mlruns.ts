@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
-import type { LifecycleStage } from '../tracking/model.ts';
+import type { LifecycleStage } from '../model/tracking.ts';
 import { listFiles, METRIC_CHUNK, millis, resolveArtifactUri, runStatus } from './source.ts';
 import type {
   ArtifactSource,

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LifecycleStage, RunStatus } from '../tracking/model.ts';
+import type { LifecycleStage, RunStatus } from '../model/tracking.ts';
 
 export type MlflowSourceFormat = 'mlruns' | 'mlflow.db';
 

@@ -8,7 +8,7 @@
 // AgentSchema's Model reference (microsoft.github.io/AgentSchema/reference/model).
 
 import { LineCounter, parseDocument } from 'yaml';
-import { ValidationError } from '../store/errors.ts';
+import { ValidationError } from '../model/errors.ts';
 import { templateVariables, unclosedBraceAt } from './template.ts';
 
 export type PromptRole = 'system' | 'user' | 'assistant';

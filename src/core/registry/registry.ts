@@ -4,8 +4,9 @@
 // vocabulary: `models:/name/3`, `models:/name@champion`, `prompts:/name@prod`.
 
 import * as os from 'node:os';
-import { AlreadyExistsError, NotFoundError, ValidationError } from '../store/errors.ts';
-import type { Mutation, TagValue } from '../store/mutations.ts';
+import { AlreadyExistsError, NotFoundError, ValidationError } from '../model/errors.ts';
+import type { TagValue } from '../model/tracking.ts';
+import type { Mutation } from '../store/mutations.ts';
 import type { StoreReader } from '../store/queries.ts';
 import type { AliasMoveRow, EntryRow, RegistryKind, VersionRow } from '../store/registryStore.ts';
 import type { Store } from '../store/store.ts';

@@ -1,7 +1,7 @@
 // Prompt template variables and rendering, by MLflow's prompt-registry rules
 // (mlflow/prompt/constants.py PROMPT_TEMPLATE_VARIABLE_PATTERN, PromptVersion.format).
 
-import { ValidationError } from '../store/errors.ts';
+import { ValidationError } from '../model/errors.ts';
 
 // MLflow's pattern: Jinja2 identifiers joined by dots, optional whitespace inside the
 // braces. Any other brace use (`{x}`, `{{ 1 + 2 }}`, `{% if %}`, `{{ a-b }}`) is not a

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { StoreCorruptError, StoreVersionError } from './errors.ts';
+import { StoreCorruptError, StoreVersionError } from '../model/errors.ts';
 import { decodeMutation, encodeMutation } from './mutations.ts';
 import type { Mutation } from './mutations.ts';
 

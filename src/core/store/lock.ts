@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as lockfile from 'proper-lockfile';
 import type { Logger } from '../log.ts';
-import { StoreError } from './errors.ts';
+import { StoreError } from '../model/errors.ts';
 
 export const LOCK_STALE_MS = 10_000;
 const OWNER_FILE = 'owner';

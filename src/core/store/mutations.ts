@@ -4,15 +4,10 @@
 // Mutations carry every id and timestamp they need: applying one is deterministic.
 
 import type { Database, Statement } from 'sql.js';
-import type { DatasetInput } from '../tracking/model.ts';
+import type { DatasetInput, TagValue } from '../model/tracking.ts';
 import { applyRegistryMutation } from './registryStore.ts';
 import type { RegistryMutation } from './registryStore.ts';
 import { StatementCache } from './statements.ts';
-
-export interface TagValue {
-  key: string;
-  value: string;
-}
 
 /** [key, value, timestamp ms, step]. */
 export type MetricPointTuple = [string, number, number, number];

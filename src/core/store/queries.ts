@@ -12,7 +12,7 @@ import type {
   RunInfo,
   RunStatus,
   ViewType,
-} from '../tracking/model.ts';
+} from '../model/tracking.ts';
 import { decodeMetrics } from './mutations.ts';
 import { RegistryReader } from './registryStore.ts';
 import { StatementCache } from './statements.ts';

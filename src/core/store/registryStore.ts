@@ -3,7 +3,7 @@
 // by `kind`; what only prompts have (template, messages, settings) is JSON content.
 
 import type { SqlValue } from 'sql.js';
-import type { TagValue } from './mutations.ts';
+import type { TagValue } from '../model/tracking.ts';
 
 export type RegistryKind = 'model' | 'prompt';
 

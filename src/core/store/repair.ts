@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
 import type { Logger } from '../log.ts';
-import { StoreVersionError } from './errors.ts';
+import { StoreVersionError } from '../model/errors.ts';
 import {
   encodeHeader,
   JOURNAL_FORMAT,

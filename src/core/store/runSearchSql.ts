@@ -1,13 +1,8 @@
-// Compiles a parsed run filter and order_by (tracking/runFilter.ts) to SQLite over the `runs`
+// Compiles a parsed run filter and order_by (model/filter.ts, parsed by tracking/runFilter.ts) to SQLite over the `runs`
 // table aliased `r`. User values only ever travel as `?` parameters, never in the SQL text.
 
-import type { ViewType } from '../tracking/model.ts';
-import type {
-  FilterExpr,
-  FilterField,
-  OrderByClause,
-  RunAttribute,
-} from '../tracking/runFilter.ts';
+import type { ViewType } from '../model/tracking.ts';
+import type { FilterExpr, FilterField, OrderByClause, RunAttribute } from '../model/filter.ts';
 
 export type SqlParam = string | number | null;
 

@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import type { Database, SqlJsStatic } from 'sql.js';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
-import { StoreCorruptError, StoreError, StoreVersionError } from './errors.ts';
+import { StoreCorruptError, StoreError, StoreVersionError } from '../model/errors.ts';
 import {
   encodeHeader,
   encodeRecord,

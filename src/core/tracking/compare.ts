@@ -3,7 +3,7 @@
 
 import type { CompareRun } from '../../shared/protocol.ts';
 import { encodeNumber } from '../../shared/protocol.ts';
-import type { Run } from './model.ts';
+import type { Run } from '../model/tracking.ts';
 import type { Tracking } from './tracking.ts';
 
 export function compareRunOf(

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parse as parseCsv } from 'csv-parse';
-import { ValidationError } from '../store/errors.ts';
+import { ValidationError } from '../model/errors.ts';
 
 export interface DatasetProfile {
   digest: string;

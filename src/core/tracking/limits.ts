@@ -1,6 +1,6 @@
 // MLflow's naming rules and size limits, checked before anything is written.
 
-import { ValidationError } from '../store/errors.ts';
+import { ValidationError } from '../model/errors.ts';
 
 export const MAX_KEY_LENGTH = 250;
 export const MAX_PARAM_VALUE_LENGTH = 6000;

@@ -2,105 +2,24 @@
 // extensions (numeric params/tags, duration, created, ILIKE everywhere), parsed to a typed AST.
 // Pure: turning the AST into SQL is the store's job (runSearchSql.ts).
 
-export const RUN_ATTRIBUTES = [
-  'run_id',
-  'run_name',
-  'status',
-  'user_id',
-  'start_time',
-  'end_time',
-  'artifact_uri',
-  'experiment_id',
-  'created',
-  'duration',
-] as const;
-export type RunAttribute = (typeof RUN_ATTRIBUTES)[number];
-
-export const DATASET_FIELDS = ['name', 'digest', 'context'] as const;
-export type DatasetField = (typeof DATASET_FIELDS)[number];
-
-/** Attributes that hold numbers (epoch milliseconds, a duration, an id); the rest hold strings. */
-export const NUMERIC_ATTRIBUTES: ReadonlySet<RunAttribute> = new Set<RunAttribute>([
-  'start_time',
-  'end_time',
-  'created',
-  'duration',
-  'experiment_id',
-]);
+import { RunFilterError } from '../model/errors.ts';
+import type {
+  ComparisonOp,
+  DatasetField,
+  FilterExpr,
+  FilterField,
+  FilterValue,
+  OrderByClause,
+  OrderByField,
+  RunAttribute,
+} from '../model/filter.ts';
+import { DATASET_FIELDS, NUMERIC_ATTRIBUTES, RUN_ATTRIBUTES } from '../model/filter.ts';
 
 // end_time is null while a run is active, and so is duration; the other columns never are.
 const NULLABLE_ATTRIBUTES: ReadonlySet<RunAttribute> = new Set<RunAttribute>([
   'end_time',
   'duration',
 ]);
-
-export type FilterField =
-  | { kind: 'metric'; key: string }
-  | { kind: 'param'; key: string }
-  | { kind: 'tag'; key: string }
-  | { kind: 'attribute'; name: RunAttribute }
-  | { kind: 'dataset'; name: DatasetField };
-
-/** `<>` is read as `!=`. */
-export type ComparisonOp = '=' | '!=' | '<' | '<=' | '>' | '>=';
-
-/**
- * A value's JS type is its meaning: a number compares numerically (metrics, numeric
- * attributes, and params/tags with < <= > >=), a string compares as text.
- */
-export type FilterValue = string | number;
-
-export type FilterExpr =
-  | { type: 'and'; operands: FilterExpr[] }
-  | { type: 'or'; operands: FilterExpr[] }
-  | { type: 'not'; operand: FilterExpr }
-  | { type: 'compare'; field: FilterField; op: ComparisonOp; value: FilterValue }
-  | { type: 'like'; field: FilterField; caseInsensitive: boolean; pattern: string }
-  | { type: 'in'; field: FilterField; negated: boolean; values: FilterValue[] }
-  /** For metrics, params and tags: the run has no such key (`negated`: it has one). */
-  | { type: 'isNull'; field: FilterField; negated: boolean };
-
-export type OrderByField = Exclude<FilterField, { kind: 'dataset' }>;
-
-export interface OrderByClause {
-  field: OrderByField;
-  descending: boolean;
-}
-
-/** A filter or order_by entry that cannot be parsed; the message points at the culprit. */
-export class RunFilterError extends Error {
-  /**
-   * @param position 0-based offset of the offending token in `text`.
-   * @param token the offending token's text ('' at the end of the input).
-   * @param reason what was expected or what is allowed, without the location.
-   */
-  constructor(
-    readonly position: number,
-    readonly token: string,
-    readonly reason: string,
-    readonly text: string,
-    what: 'filter' | 'order_by' = 'filter',
-  ) {
-    super(formatMessage(position, token, reason, text, what));
-    this.name = 'RunFilterError';
-  }
-}
-
-function formatMessage(
-  position: number,
-  token: string,
-  reason: string,
-  text: string,
-  what: string,
-): string {
-  const near =
-    token === ''
-      ? ` (end of ${what})`
-      : ` near '${token.length > 40 ? `${token.slice(0, 40)}…` : token}'`;
-  // Tabs and newlines would push the caret off its column, so the echo shows them as spaces.
-  const shown = text.replace(/\s/g, ' ');
-  return `Bad ${what} at column ${position + 1}${near}: ${reason}\n${shown}\n${' '.repeat(position)}^`;
-}
 
 // ---------------------------------------------------------------- tokens
 

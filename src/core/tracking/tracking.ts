@@ -8,14 +8,8 @@ import * as path from 'node:path';
 import type { Logger } from '../log.ts';
 import { Registry } from '../registry/registry.ts';
 import { silentLogger } from '../log.ts';
-import { AlreadyExistsError, NotFoundError, ValidationError } from '../store/errors.ts';
-import type {
-  DatasetRecord,
-  MetricPointTuple,
-  Mutation,
-  StoreChange,
-  TagValue,
-} from '../store/mutations.ts';
+import { AlreadyExistsError, NotFoundError, ValidationError } from '../model/errors.ts';
+import type { DatasetRecord, MetricPointTuple, Mutation, StoreChange } from '../store/mutations.ts';
 import type { StoreReader } from '../store/queries.ts';
 import { compileRunQuery, runScope } from '../store/runSearchSql.ts';
 import type { SqlParam } from '../store/runSearchSql.ts';
@@ -37,7 +31,7 @@ import {
   MAX_RUN_NAME_LENGTH,
   MAX_SEARCH_RESULTS,
 } from './limits.ts';
-import { RUN_STATUSES } from './model.ts';
+import { RUN_STATUSES } from '../model/tracking.ts';
 import type {
   Checkpoint,
   Experiment,
@@ -46,8 +40,9 @@ import type {
   Run,
   RunInfo,
   RunStatus,
+  TagValue,
   ViewType,
-} from './model.ts';
+} from '../model/tracking.ts';
 import { parseOrderBy, parseRunFilter } from './runFilter.ts';
 import { decimateMinMax, pickIndices } from '../../shared/series.ts';
 

@@ -2,7 +2,8 @@
 // load more, refresh.
 
 import * as vscode from 'vscode';
-import { RunFilterError, parseRunFilter } from '../../core/tracking/runFilter.ts';
+import { RunFilterError } from '../../core/model/errors.ts';
+import { parseRunFilter } from '../../core/tracking/runFilter.ts';
 import { COMMAND_IDS } from '../commandIds.ts';
 import type { ExperimentsNode } from '../views/experimentsTree.ts';
 import type { CommandContext } from './context.ts';

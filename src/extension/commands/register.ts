@@ -6,8 +6,8 @@ import {
   NotFoundError,
   StoreError,
   ValidationError,
-} from '../../core/store/errors.ts';
-import { RunFilterError } from '../../core/tracking/runFilter.ts';
+} from '../../core/model/errors.ts';
+import { RunFilterError } from '../../core/model/errors.ts';
 import type { CommandId } from '../commandIds.ts';
 
 /** A message for the user about something they can do (select a run, trust the workspace). */

@@ -4,7 +4,7 @@
 
 import * as vscode from 'vscode';
 import type { ArtifactEntry } from '../../core/tracking/artifacts.ts';
-import type { Experiment, Run, RunStatus } from '../../core/tracking/model.ts';
+import type { Experiment, Run, RunStatus } from '../../core/model/tracking.ts';
 import { formatAge, formatMetricValue, keyMetricOf, lowerIsBetter } from '../../shared/format.ts';
 import { parseRunFilter } from '../../core/tracking/runFilter.ts';
 import type { Tracking } from '../../core/tracking/tracking.ts';
