@@ -104,11 +104,13 @@ describe('evals in the real host', () => {
         hasText: 'Run Eval',
       });
       await lens.first().waitFor({ timeout: 30_000 });
-      await lens.first().click();
       // One suite names this prompt: it runs at once, with a counting progress notification.
       // The headless window has no focus, so VS Code keeps toasts in the notification
-      // centre: open it and watch the count there.
+      // centre: open it first (opened after the click, it could miss a quick run on a busy
+      // machine), then watch the count there.
       await page.locator('[id="status.notifications"]').first().click();
+      await page.locator('.notifications-center').waitFor({ state: 'visible', timeout: 10_000 });
+      await lens.first().click();
       await page.waitForFunction(
         () =>
           [...document.querySelectorAll('.notifications-center .notification-list-item')].some(
