@@ -9,7 +9,7 @@ import {
   StoreError,
   ValidationError,
 } from '../core/model/errors.ts';
-import { RunFilterError } from '../core/model/errors.ts';
+import { FilterError } from '../core/model/errors.ts';
 import { experimentsCommands } from './commands/experimentsCommands.ts';
 import { driftCommands } from './commands/driftCommands.ts';
 import { evalCommand } from './commands/evalCommand.ts';
@@ -149,7 +149,7 @@ function describeError(spec: CommandSpec, e: unknown): string {
   const prefix = `mlops ${spec.name}:`;
   if (e instanceof UsageError) return `${prefix} ${e.message}; see \`mlops ${spec.name} --help\`.`;
   if (
-    e instanceof RunFilterError ||
+    e instanceof FilterError ||
     e instanceof ValidationError ||
     e instanceof NotFoundError ||
     e instanceof AlreadyExistsError ||

@@ -7,7 +7,7 @@ import {
   StoreError,
   ValidationError,
 } from '../core/model/errors.ts';
-import { RunFilterError } from '../core/model/errors.ts';
+import { FilterError } from '../core/model/errors.ts';
 
 export type MlflowErrorCode =
   | 'INVALID_PARAMETER_VALUE'
@@ -69,7 +69,7 @@ export function notFound(message: string): MlflowError {
  */
 export function toMlflowError(e: unknown): { error: MlflowError; internal: boolean } {
   if (e instanceof MlflowError) return { error: e, internal: false };
-  if (e instanceof ValidationError || e instanceof RunFilterError) {
+  if (e instanceof ValidationError || e instanceof FilterError) {
     return { error: invalidParameter(e.message), internal: false };
   }
   if (e instanceof NotFoundError) return { error: notFound(e.message), internal: false };

@@ -11,7 +11,7 @@ import {
   compileRunQuery,
 } from '../../src/core/store/runSearchSql.ts';
 import { MIGRATIONS } from '../../src/core/store/schema.ts';
-import { RunFilterError } from '../../src/core/model/errors.ts';
+import { FilterError } from '../../src/core/model/errors.ts';
 import type { FilterExpr } from '../../src/core/model/filter.ts';
 import { parseOrderBy, parseRunFilter } from '../../src/core/tracking/runFilter.ts';
 
@@ -30,17 +30,14 @@ function assertBad(
   text: string,
   expected: { position: number; token: string; reason: RegExp },
   parse: (text: string) => unknown = parseRunFilter,
-): RunFilterError {
+): FilterError {
   let caught: unknown;
   try {
     parse(text);
   } catch (e) {
     caught = e;
   }
-  assert.ok(
-    caught instanceof RunFilterError,
-    `expected a RunFilterError for ${JSON.stringify(text)}`,
-  );
+  assert.ok(caught instanceof FilterError, `expected a FilterError for ${JSON.stringify(text)}`);
   assert.equal(caught.position, expected.position, `position for ${JSON.stringify(text)}`);
   assert.equal(caught.token, expected.token);
   assert.match(caught.reason, expected.reason);
@@ -274,7 +271,7 @@ describe('parseRunFilter', () => {
       "Bad filter at column 13 near '>>': expected a comparison operator " +
         '(=, !=, <, <=, >, >=, LIKE, ILIKE, IN, IS)\nmetrics.acc >> 0.9\n            ^',
     );
-    assert.equal(err.name, 'RunFilterError');
+    assert.equal(err.name, 'FilterError');
     assert.ok(err instanceof Error);
   });
 
@@ -390,7 +387,7 @@ describe('parseRunFilter', () => {
     } catch (e) {
       caught = e;
     }
-    assert.ok(caught instanceof RunFilterError);
+    assert.ok(caught instanceof FilterError);
     assert.equal(caught.position, 25);
     const [, echo, caret] = caught.message.split('\n');
     assert.equal(echo, "metrics.a > 1 AND tags.t ~ 'x'");

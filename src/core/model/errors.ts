@@ -42,7 +42,7 @@ export class AlreadyExistsError extends Error {
 }
 
 /** A filter or order_by entry that cannot be parsed; the message points at the culprit. */
-export class RunFilterError extends Error {
+export class FilterError extends Error {
   /**
    * @param position 0-based offset of the offending token in `text`.
    * @param token the offending token's text ('' at the end of the input).
@@ -56,7 +56,7 @@ export class RunFilterError extends Error {
     what: 'filter' | 'order_by' = 'filter',
   ) {
     super(formatMessage(position, token, reason, text, what));
-    this.name = 'RunFilterError';
+    this.name = 'FilterError';
   }
 }
 

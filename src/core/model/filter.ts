@@ -1,5 +1,6 @@
 // The search filters' syntax tree: what a parsed filter or order_by says, with no logic.
-// The parsers (tracking/runFilter.ts) build it; the store compiles it to SQL.
+// The parsers (search/filterGrammar.ts with the grammars of tracking/runFilter.ts and
+// tracing/traceFilter.ts) build it; the store compiles it to SQL.
 
 export const RUN_ATTRIBUTES = [
   'run_id',
@@ -43,19 +44,73 @@ export type ComparisonOp = '=' | '!=' | '<' | '<=' | '>' | '>=';
  */
 export type FilterValue = string | number;
 
-export type FilterExpr =
-  | { type: 'and'; operands: FilterExpr[] }
-  | { type: 'or'; operands: FilterExpr[] }
-  | { type: 'not'; operand: FilterExpr }
-  | { type: 'compare'; field: FilterField; op: ComparisonOp; value: FilterValue }
-  | { type: 'like'; field: FilterField; caseInsensitive: boolean; pattern: string }
-  | { type: 'in'; field: FilterField; negated: boolean; values: FilterValue[] }
-  /** For metrics, params and tags: the run has no such key (`negated`: it has one). */
-  | { type: 'isNull'; field: FilterField; negated: boolean };
+/** A filter over fields of type F (FilterField for runs, TraceFilterField for traces). */
+export type FilterExpr<F = FilterField> =
+  | { type: 'and'; operands: FilterExpr<F>[] }
+  | { type: 'or'; operands: FilterExpr<F>[] }
+  | { type: 'not'; operand: FilterExpr<F> }
+  | { type: 'compare'; field: F; op: ComparisonOp; value: FilterValue }
+  | { type: 'like'; field: F; caseInsensitive: boolean; pattern: string }
+  | { type: 'in'; field: F; negated: boolean; values: FilterValue[] }
+  /** For keyed fields (metrics, params, tags, ...): no such key (`negated`: there is one). */
+  | { type: 'isNull'; field: F; negated: boolean };
 
 export type OrderByField = Exclude<FilterField, { kind: 'dataset' }>;
 
-export interface OrderByClause {
-  field: OrderByField;
+export interface OrderByClause<F = OrderByField> {
+  field: F;
   descending: boolean;
 }
+
+// ---------------------------------------------------------------- traces
+
+/** MLflow's trace attributes (`trace.status`, `trace.timestamp_ms`, ...) and ours. */
+export const TRACE_ATTRIBUTES = [
+  'trace_id',
+  'request_id',
+  'name',
+  'status',
+  'timestamp_ms',
+  'execution_time_ms',
+  'experiment_id',
+  'span_count',
+  'error_count',
+  'tokens',
+  'tokens_in',
+  'tokens_out',
+  'cost',
+  'ttft_ms',
+  'session',
+  'user',
+  'run_id',
+  'prompt',
+  'eval_run_id',
+  'flagged',
+] as const;
+export type TraceAttribute = (typeof TRACE_ATTRIBUTES)[number];
+
+export const NUMERIC_TRACE_ATTRIBUTES: ReadonlySet<TraceAttribute> = new Set<TraceAttribute>([
+  'timestamp_ms',
+  'execution_time_ms',
+  'experiment_id',
+  'span_count',
+  'error_count',
+  'tokens',
+  'tokens_in',
+  'tokens_out',
+  'cost',
+  'ttft_ms',
+  'flagged',
+]);
+
+/** `span.<field>`: the trace has a span whose field matches. */
+export const SPAN_FIELDS = ['name', 'type', 'model', 'status'] as const;
+export type SpanField = (typeof SPAN_FIELDS)[number];
+
+export type TraceFilterField =
+  | { kind: 'trace'; name: TraceAttribute }
+  | { kind: 'tag'; key: string }
+  | { kind: 'metadata'; key: string }
+  | { kind: 'span'; name: SpanField };
+
+export type TraceOrderByField = Exclude<TraceFilterField, { kind: 'span' }>;

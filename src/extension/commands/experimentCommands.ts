@@ -2,7 +2,7 @@
 // load more, refresh.
 
 import * as vscode from 'vscode';
-import { RunFilterError } from '../../core/model/errors.ts';
+import { FilterError } from '../../core/model/errors.ts';
 import { parseRunFilter } from '../../core/tracking/runFilter.ts';
 import { COMMAND_IDS } from '../commandIds.ts';
 import type { ExperimentsNode } from '../views/experimentsTree.ts';
@@ -105,7 +105,7 @@ export function registerExperimentCommands(ctx: CommandContext): vscode.Disposab
                   parseRunFilter(v);
                   return undefined;
                 } catch (e) {
-                  return e instanceof RunFilterError ? e.message.split('\n')[0] : String(e);
+                  return e instanceof FilterError ? e.message.split('\n')[0] : String(e);
                 }
               },
             });

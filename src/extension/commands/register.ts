@@ -7,7 +7,7 @@ import {
   StoreError,
   ValidationError,
 } from '../../core/model/errors.ts';
-import { RunFilterError } from '../../core/model/errors.ts';
+import { FilterError } from '../../core/model/errors.ts';
 import type { CommandId } from '../commandIds.ts';
 
 /** A message for the user about something they can do (select a run, trust the workspace). */
@@ -21,7 +21,7 @@ function isUserError(e: unknown): boolean {
     e instanceof NotFoundError ||
     e instanceof AlreadyExistsError ||
     e instanceof StoreError ||
-    e instanceof RunFilterError
+    e instanceof FilterError
   );
 }
 

@@ -108,7 +108,7 @@ export class ExperimentsTree
     return this.filter;
   }
 
-  /** Sets the run filter; throws RunFilterError for a bad one. */
+  /** Sets the run filter; throws FilterError for a bad one. */
   setFilter(filter: string): void {
     const trimmed = filter.trim();
     parseRunFilter(trimmed);
