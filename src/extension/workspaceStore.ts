@@ -152,6 +152,7 @@ export class WorkspaceStore extends Disposable {
       registry: false,
       runs: new Set(),
       metrics: new Set(),
+      traces: new Set(),
       external: true,
     });
     p.experiments ||= change.experiments;
@@ -159,6 +160,7 @@ export class WorkspaceStore extends Disposable {
     p.external &&= change.external;
     for (const r of change.runs) p.runs.add(r);
     for (const r of change.metrics) p.metrics.add(r);
+    for (const t of change.traces) p.traces.add(t);
     this.debounce ??= setTimeout(() => {
       this.debounce = undefined;
       const c = this.pending;

@@ -7,6 +7,8 @@ import type { Database, Statement } from 'sql.js';
 import type { DatasetInput, TagValue } from '../model/tracking.ts';
 import { applyRegistryMutation } from './registryStore.ts';
 import type { RegistryMutation } from './registryStore.ts';
+import { applyTraceMutation, tracesTouched } from './traceStore.ts';
+import type { TraceMutation } from './traceStore.ts';
 import { StatementCache } from './statements.ts';
 
 /** [key, value, timestamp ms, step]. */
@@ -16,6 +18,7 @@ export type DatasetRecord = Omit<DatasetInput, 'loggedAt'>;
 
 export type Mutation =
   | RegistryMutation
+  | TraceMutation
   | {
       t: 'experiment.create';
       id: number;
@@ -68,12 +71,21 @@ export interface StoreChange {
   registry: boolean;
   runs: Set<string>;
   metrics: Set<string>;
+  /** Trace ids whose spans, rollups, tags or assessments changed (or that were deleted). */
+  traces: Set<string>;
   /** True when another process wrote it. */
   external: boolean;
 }
 
 export function emptyChange(external: boolean): StoreChange {
-  return { experiments: false, registry: false, runs: new Set(), metrics: new Set(), external };
+  return {
+    experiments: false,
+    registry: false,
+    runs: new Set(),
+    metrics: new Set(),
+    traces: new Set(),
+    external,
+  };
 }
 
 export function noteChange(change: StoreChange, m: Mutation): void {
@@ -83,6 +95,10 @@ export function noteChange(change: StoreChange, m: Mutation): void {
   }
   if (m.t.startsWith('registry.')) {
     change.registry = true;
+    return;
+  }
+  if (isTraceMutation(m)) {
+    for (const id of tracesTouched(m)) change.traces.add(id);
     return;
   }
   const run = (m as { run: string }).run;
@@ -141,6 +157,10 @@ function isRegistryMutation(m: Mutation): m is RegistryMutation {
   return m.t.startsWith('registry.');
 }
 
+function isTraceMutation(m: Mutation): m is TraceMutation {
+  return m.t.startsWith('trace.');
+}
+
 export class MutationApplier {
   private readonly statements: StatementCache;
 
@@ -176,6 +196,21 @@ export class MutationApplier {
       applyRegistryMutation(m, (sql, params) =>
         this.run(sql, params as (string | number | null)[]),
       );
+      return;
+    }
+    if (isTraceMutation(m)) {
+      applyTraceMutation(m, {
+        run: (sql, params) => this.run(sql, params as (string | number | null)[]),
+        one: (sql, params) => {
+          const s = this.stmt(sql);
+          s.bind(params);
+          try {
+            return s.step() ? s.getAsObject() : undefined;
+          } finally {
+            s.reset();
+          }
+        },
+      });
       return;
     }
     switch (m.t) {

@@ -16,6 +16,7 @@ import type {
 import { decodeMetrics } from './mutations.ts';
 import { RegistryReader } from './registryStore.ts';
 import { StatementCache } from './statements.ts';
+import { TraceReader } from './traceStore.ts';
 
 type Row = Record<string, SqlValue>;
 
@@ -29,10 +30,13 @@ export class StoreReader {
 
   /** Reads of the model and prompt registries. */
   readonly registry: RegistryReader;
+  /** Reads of traces and spans. */
+  readonly traces: TraceReader;
 
   constructor(private readonly db: Database) {
     this.statements = new StatementCache(db);
     this.registry = new RegistryReader((sql, params) => this.all(sql, params));
+    this.traces = new TraceReader((sql, params) => this.all(sql, params));
   }
 
   /** sql.js frees statements when the image is exported. */

@@ -213,6 +213,124 @@ CREATE TABLE registry_alias_history (
 CREATE INDEX registry_alias_history_by_name ON registry_alias_history (kind, name, id);
 `,
   },
+  {
+    version: 4,
+    description: 'traces: spans, rollups, tags, metadata, assessments',
+    // OpenTelemetry traces as they arrive, a span at a time and in any order. `traces` holds
+    // one row per trace with its rollups, recomputed from its spans on every write, so lists
+    // and searches never read spans. Span times are kept exactly (nanoseconds as text) and
+    // in microseconds for arithmetic (an integer below 2^53 until the year 2255). Span rows
+    // hold their attributes as JSON and what they mean (type, model, tokens, cost) in columns.
+    sql: `
+CREATE TABLE traces (
+  tid INTEGER PRIMARY KEY,
+  trace_id TEXT NOT NULL UNIQUE,
+  experiment_id INTEGER,
+  name TEXT NOT NULL DEFAULT '',
+  start_ms INTEGER NOT NULL DEFAULT 0,
+  duration_ms REAL NOT NULL DEFAULT 0,
+  state TEXT NOT NULL DEFAULT 'IN_PROGRESS',
+  span_count INTEGER NOT NULL DEFAULT 0,
+  error_count INTEGER NOT NULL DEFAULT 0,
+  input_preview TEXT NOT NULL DEFAULT '',
+  output_preview TEXT NOT NULL DEFAULT '',
+  tokens_in INTEGER,
+  tokens_out INTEGER,
+  cost REAL,
+  ttft_ms REAL,
+  session_id TEXT,
+  user_id TEXT,
+  run_uuid TEXT,
+  prompt_name TEXT,
+  prompt_version INTEGER,
+  eval_run_uuid TEXT,
+  eval_case TEXT,
+  flagged INTEGER NOT NULL DEFAULT 0,
+  -- What a client said of the whole trace (MLflow's StartTraceV3 / EndTrace), when it did:
+  -- it wins over what the spans say.
+  info_state TEXT,
+  info_start_ms INTEGER,
+  info_duration_ms REAL,
+  info_request_preview TEXT,
+  info_response_preview TEXT,
+  created_ms INTEGER NOT NULL
+);
+CREATE INDEX traces_by_start ON traces (start_ms, tid);
+CREATE INDEX traces_by_experiment ON traces (experiment_id, start_ms);
+CREATE INDEX traces_by_session ON traces (session_id, start_ms) WHERE session_id IS NOT NULL;
+CREATE INDEX traces_by_run ON traces (run_uuid) WHERE run_uuid IS NOT NULL;
+CREATE INDEX traces_by_eval ON traces (eval_run_uuid, eval_case) WHERE eval_run_uuid IS NOT NULL;
+
+CREATE TABLE trace_tags (
+  tid INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (tid, key)
+) WITHOUT ROWID;
+
+CREATE TABLE trace_metadata (
+  tid INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (tid, key)
+) WITHOUT ROWID;
+
+-- The resources spans came from (service.name, sdk, ...), stored once each.
+CREATE TABLE span_resources (
+  id INTEGER PRIMARY KEY,
+  json TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE spans (
+  sid INTEGER PRIMARY KEY,
+  tid INTEGER NOT NULL,
+  span_id TEXT NOT NULL,
+  parent_span_id TEXT,
+  name TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  start_ns TEXT NOT NULL,
+  end_ns TEXT NOT NULL,
+  start_us INTEGER NOT NULL,
+  end_us INTEGER NOT NULL,
+  status_code INTEGER NOT NULL,
+  status_message TEXT NOT NULL,
+  trace_state TEXT NOT NULL,
+  attributes TEXT NOT NULL,
+  events TEXT NOT NULL,
+  links TEXT NOT NULL,
+  resource_id INTEGER,
+  scope TEXT,
+  dropped TEXT,
+  span_type TEXT NOT NULL,
+  model TEXT,
+  tokens_in INTEGER,
+  tokens_out INTEGER,
+  cost REAL,
+  ttft_ms REAL,
+  session_id TEXT,
+  user_id TEXT,
+  preview_in TEXT,
+  preview_out TEXT,
+  flags TEXT
+);
+CREATE UNIQUE INDEX spans_by_trace ON spans (tid, span_id);
+CREATE INDEX spans_by_type ON spans (span_type, tid);
+CREATE INDEX spans_by_name ON spans (name, tid);
+
+CREATE TABLE assessments (
+  assessment_id TEXT PRIMARY KEY,
+  tid INTEGER NOT NULL,
+  span_id TEXT,
+  name TEXT NOT NULL,
+  value_json TEXT NOT NULL,
+  rationale TEXT NOT NULL,
+  source_type TEXT NOT NULL,
+  source_id TEXT NOT NULL,
+  created_ms INTEGER NOT NULL
+);
+CREATE INDEX assessments_by_trace ON assessments (tid);
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,7 +1,11 @@
 // Prepared statements kept between calls. sql.js frees every statement when the
-// image is exported, so the store calls `reset()` after each compaction.
+// image is exported, so the store calls `reset()` after each compaction. Searches build
+// their SQL from the user's filter, so the cache keeps the most recently used ones only.
 
 import type { Database, Statement } from 'sql.js';
+
+/** More distinct statements than this and the least recently used one is freed. */
+const MAX_STATEMENTS = 256;
 
 export class StatementCache {
   private readonly statements = new Map<string, Statement>();
@@ -10,10 +14,19 @@ export class StatementCache {
 
   get(sql: string): Statement {
     let s = this.statements.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
+    if (s) {
+      // Map order is use order: move it to the end.
+      this.statements.delete(sql);
       this.statements.set(sql, s);
+      return s;
     }
+    if (this.statements.size >= MAX_STATEMENTS) {
+      const [oldest, statement] = this.statements.entries().next().value!;
+      this.statements.delete(oldest);
+      statement.free();
+    }
+    s = this.db.prepare(sql);
+    this.statements.set(sql, s);
     return s;
   }
 

@@ -482,7 +482,13 @@ export class Store {
   }
 
   private emit(change: StoreChange): void {
-    if (!change.experiments && !change.registry && change.runs.size === 0) return;
+    if (
+      !change.experiments &&
+      !change.registry &&
+      change.runs.size === 0 &&
+      change.traces.size === 0
+    )
+      return;
     for (const l of this.listeners) {
       try {
         l(change);

@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Logger } from '../log.ts';
 import { Registry } from '../registry/registry.ts';
+import { Traces } from '../tracing/traces.ts';
 import { silentLogger } from '../log.ts';
 import { AlreadyExistsError, NotFoundError, ValidationError } from '../model/errors.ts';
 import type { DatasetRecord, MetricPointTuple, Mutation, StoreChange } from '../store/mutations.ts';
@@ -158,6 +159,14 @@ export class Tracking {
       user: this.options.user,
     });
     return this.registryInstance;
+  }
+
+  private tracesInstance: Traces | undefined;
+
+  /** The traces of the same store. */
+  get traces(): Traces {
+    this.tracesInstance ??= new Traces(this.store, { clock: this.options.clock });
+    return this.tracesInstance;
   }
 
   static async open(options: TrackingOptions): Promise<Tracking> {
