@@ -24,7 +24,9 @@ import { invalidParameter, MlflowError, toMlflowError } from './errors.ts';
 import { experimentRoutes } from './experimentRoutes.ts';
 import { MetricBatcher } from './metricBatcher.ts';
 import { registryRoutes } from './registryRoutes.ts';
-import type { JsonRoute, RouteContext } from './route.ts';
+import type { ApiVersion, JsonRoute, RouteContext } from './route.ts';
+import { handleOtlpTraces, OTLP_TRACES_PATH } from './otlp/otlpRoute.ts';
+import { traceRoutes } from './traceRoutes.ts';
 import { runRoutes } from './runRoutes.ts';
 import { parseJsonBody, queryArgs } from './schemas.ts';
 
@@ -36,7 +38,28 @@ export const MAX_JSON_BODY_BYTES = 1_000_000;
 /** A body declared larger than this is refused without reading it, and the connection closed. */
 const MAX_DRAINED_BYTES = 64 << 20;
 
-const API_PREFIXES = ['/api/2.0/mlflow/', '/ajax-api/2.0/mlflow/'];
+const API_PREFIXES: { prefix: string; version: ApiVersion }[] = [
+  { prefix: '/api/2.0/mlflow/', version: '2.0' },
+  { prefix: '/ajax-api/2.0/mlflow/', version: '2.0' },
+  { prefix: '/api/3.0/mlflow/', version: '3.0' },
+  { prefix: '/ajax-api/3.0/mlflow/', version: '3.0' },
+];
+
+/** What `GET /version` answers: the MLflow server version whose API this one follows. */
+export const MLFLOW_COMPATIBLE_VERSION = '3.6.0';
+
+/** A route path with `{name}` segments as a matcher of request paths. */
+function pathPattern(path: string): RegExp {
+  const body = path
+    .split('/')
+    .map((seg) =>
+      /^\{\w+\}$/.test(seg)
+        ? `(?<${seg.slice(1, -1)}>[^/]+)`
+        : seg.replace(/[.*+?^$()|[\]\\]/g, '\\$&'),
+    )
+    .join('/');
+  return new RegExp(`^${body}$`);
+}
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 export interface MlflowServerOptions {
@@ -209,37 +232,64 @@ export async function startMlflowServer(options: MlflowServerOptions): Promise<M
   }
   const routes = new Map<string, JsonRoute>();
   const methodsByPath = new Map<string, string[]>();
-  for (const r of [...experimentRoutes, ...runRoutes, ...registryRoutes]) {
+  // Routes with path parameters, tried in order after the exact ones.
+  const patterns: { version: ApiVersion; pattern: RegExp; route: JsonRoute }[] = [];
+  for (const r of [...experimentRoutes, ...runRoutes, ...registryRoutes, ...traceRoutes]) {
+    const version = r.version ?? '2.0';
+    if (r.path.includes('{')) patterns.push({ version, pattern: pathPattern(r.path), route: r });
     for (const m of r.methods) {
-      routes.set(`${m} ${r.path}`, r);
-      methodsByPath.set(r.path, [...(methodsByPath.get(r.path) ?? []), m]);
+      routes.set(`${m} ${version} ${r.path}`, r);
+      const key = `${version} ${r.path}`;
+      methodsByPath.set(key, [...(methodsByPath.get(key) ?? []), m]);
     }
+  }
+
+  function findRoute(
+    method: string,
+    version: ApiVersion,
+    subPath: string,
+  ): { route: JsonRoute; params: Record<string, string> } {
+    const exact = routes.get(`${method} ${version} ${subPath}`);
+    if (exact) return { route: exact, params: {} };
+    let allowed = methodsByPath.get(`${version} ${subPath}`);
+    for (const p of patterns) {
+      if (p.version !== version) continue;
+      const m = p.pattern.exec(subPath);
+      if (!m) continue;
+      if (p.route.methods.includes(method as never)) {
+        const params: Record<string, string> = {};
+        for (const [k, v] of Object.entries(m.groups ?? {})) params[k] = decodeURIComponent(v);
+        return { route: p.route, params };
+      }
+      allowed ??= [...p.route.methods];
+    }
+    throw new MlflowError(
+      'ENDPOINT_NOT_FOUND',
+      allowed
+        ? `The endpoint ${subPath} takes ${allowed.join(' or ')}, not ${method}.`
+        : `No MLflow endpoint ${method} /api/${version}/mlflow/${subPath}.`,
+    );
   }
 
   async function handleApi(
     method: string,
+    version: ApiVersion,
     subPath: string,
     query: URLSearchParams,
     req: http.IncomingMessage,
     res: http.ServerResponse,
   ): Promise<void> {
-    const found = routes.get(`${method} ${subPath}`);
-    if (!found) {
-      const allowed = methodsByPath.get(subPath);
-      throw new MlflowError(
-        'ENDPOINT_NOT_FOUND',
-        allowed
-          ? `The endpoint ${subPath} takes ${allowed.join(' or ')}, not ${method}.`
-          : `No MLflow endpoint ${method} ${subPath}.`,
-      );
-    }
+    const found = findRoute(method, version, subPath);
     let args: unknown;
     if (method === 'GET') args = queryArgs(query);
     else {
       const body = await readBody(req, res);
       args = body.length === 0 ? queryArgs(query) : parseJsonBody(body.toString('utf8'));
     }
-    sendJson(res, 200, await found.handle(args, await context()));
+    if (Object.keys(found.params).length > 0) {
+      args = { ...(typeof args === 'object' && args !== null ? args : {}), ...found.params };
+    }
+    sendJson(res, 200, await found.route.handle(args, await context()));
   }
 
   async function handleArtifacts(
@@ -287,15 +337,23 @@ export async function startMlflowServer(options: MlflowServerOptions): Promise<M
     try {
       checkLocal(req);
       if (options.token !== undefined) checkToken(req, res, options.token);
-      const api = API_PREFIXES.find((p) => rawPath.startsWith(p));
+      const api = API_PREFIXES.find((p) => rawPath.startsWith(p.prefix));
       const artifacts = ARTIFACTS_PREFIXES.find(
         (p) => rawPath === p || rawPath.startsWith(`${p}/`),
       );
       if (rawPath === '/health' && method === 'GET') {
         // As MLflow's server: a probe for scripts and the extension.
         res.writeHead(200, { 'Content-Type': 'text/plain' }).end('OK');
-      } else if (api) await handleApi(method, rawPath.slice(api.length), query, req, res);
-      else if (artifacts) {
+      } else if (rawPath === '/version' && method === 'GET') {
+        // MLflow answers its version as text; its client sends spans over OTLP from 3.4 on.
+        res
+          .writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' })
+          .end(MLFLOW_COMPATIBLE_VERSION);
+      } else if (rawPath === OTLP_TRACES_PATH) {
+        await handleOtlpTraces(method, req, res, await context(), logger);
+      } else if (api) {
+        await handleApi(method, api.version, rawPath.slice(api.prefix.length), query, req, res);
+      } else if (artifacts) {
         await handleArtifacts(method, rawPath.slice(artifacts.length), query, req, res);
       } else throw new MlflowError('ENDPOINT_NOT_FOUND', `No endpoint ${method} ${rawPath}.`);
     } catch (e) {
