@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { judgeConfig } from '../../core/evals/judge.ts';
 import { validatePriceOverrides } from '../../core/evals/pricing.ts';
 import {
+  EVAL_EXPERIMENT,
   formatUsd,
   junitXml,
   markdownSummary,
@@ -90,9 +91,12 @@ export const evalCommand: CommandSpec = {
     const abort = new AbortController();
     const onSignal = (): void => abort.abort();
     process.once('SIGINT', onSignal);
+    // Each case's trace, kept only when the run is recorded.
+    const tracer = t.tracer({ experiment: EVAL_EXPERIMENT, flushMs: null });
     let result;
     try {
       result = await runEval({
+        tracer,
         suite,
         prompt,
         cases,
@@ -115,6 +119,7 @@ export const evalCommand: CommandSpec = {
         },
       });
     } catch (e) {
+      tracer.discard();
       if (e instanceof EvalCancelledError) {
         ctx.io.err('mlops eval: cancelled; nothing was recorded.\n');
         return 2;
@@ -124,7 +129,7 @@ export const evalCommand: CommandSpec = {
       process.removeListener('SIGINT', onSignal);
     }
     const suiteLabel = path.relative(ctx.io.cwd, suiteFile).split(path.sep).join('/');
-    const { runId, comparison } = await recordEval(t, result, suiteLabel);
+    const { runId, comparison } = await recordEval(t, result, suiteLabel, tracer);
     const gates: string[] = [];
     let failed = false;
     if (minPassRate !== undefined) {

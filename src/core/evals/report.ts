@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Tracer } from '../tracing/tracer.ts';
 import type { Tracking } from '../tracking/tracking.ts';
 import type { CaseResult, EvalResult } from './runner.ts';
 
@@ -25,10 +26,15 @@ export interface EvalComparison {
   costRegression: boolean;
 }
 
+/**
+ * Records the run. With the `tracer` the run recorded its cases with, the cases' traces are
+ * written too, each linked to the run (metadata mlops.eval.run) and to its case.
+ */
 export async function recordEval(
   t: Tracking,
   result: EvalResult,
   suiteFile: string,
+  tracer?: Tracer,
 ): Promise<{ runId: string; comparison: EvalComparison | null }> {
   const experimentId = (await t.getOrCreateExperiment(EVAL_EXPERIMENT)).experimentId;
   const previous = t.searchRuns({
@@ -93,6 +99,13 @@ export async function recordEval(
     t.logArtifact(run.runId, file, 'eval');
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  if (tracer) {
+    await tracer.flush();
+    await t.traces.addMetadata(
+      result.cases.map((c) => c.traceId).filter((id): id is string => !!id),
+      { 'mlops.eval.run': run.runId },
+    );
   }
   await t.endRun(run.runId, 'FINISHED');
 

@@ -27,6 +27,7 @@ import { costOf, priceFor } from './pricing.ts';
 import type { ModelPrice } from './pricing.ts';
 import type { Criterion, EvalCase, EvalSuite } from './suite.ts';
 import { estimateChatTokens, estimateTokens } from './tokens.ts';
+import type { LiveSpan, Tracer } from '../tracing/tracer.ts';
 
 /** The prompt under test, from a file or the registry. */
 export interface EvalPrompt {
@@ -75,6 +76,8 @@ export interface CaseResult {
   ttftMs: number | null;
   /** The answer came from the cache: nothing was sent, nothing billed. */
   cached: boolean;
+  /** The trace recorded for this case (with a tracer), else null. */
+  traceId?: string | null;
 }
 
 export interface EvalSummary {
@@ -140,6 +143,12 @@ export interface RunEvalOptions {
   /** Prices (USD per 1M tokens) over the shipped table, e.g. from settings. */
   prices?: Record<string, ModelPrice>;
   clock?: () => number;
+  /**
+   * Records a trace per case: the model call (messages, tokens, time to first token) and a
+   * span per criterion with the judge's calls under it. The caller flushes it (or discards
+   * it when the run is cancelled).
+   */
+  tracer?: Tracer;
 }
 
 /** Refuses, before any call, bad criteria configurations and untrusted code criteria. */
@@ -263,6 +272,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
   const call = async (
     input: ChatMessage[],
     repeatIndex: number,
+    root: LiveSpan | undefined,
   ): Promise<CallResult & { cached: boolean }> => {
     const body: Record<string, unknown> = {
       model: provider.model,
@@ -273,9 +283,31 @@ export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
     // Repeats must reach the model (that is their point), so each has its own key.
     const key = cacheKey(provider.baseUrl, { ...body, repeat: repeatIndex });
     const file = useCache ? path.join(options.cacheDir!, `${key}.json`) : undefined;
+    const span = root?.startChild(`chat ${provider.model}`, {
+      type: 'CHAT_MODEL',
+      kind: 3,
+      inputs: body,
+      attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': provider.model },
+    });
+    const finishSpan = (r: CallResult, cached: boolean) => {
+      if (!span) return;
+      span.setOutputs({
+        model: provider.model,
+        choices: [{ index: 0, message: { role: 'assistant', content: r.output } }],
+        ...(r.usage
+          ? { usage: { prompt_tokens: r.usage.input, completion_tokens: r.usage.output } }
+          : {}),
+      });
+      if (r.usage) span.setTokenUsage(r.usage.input, r.usage.output);
+      if (r.ttftMs !== null) span.setAttribute('mlops.ttft_ms', r.ttftMs);
+      if (cached) span.setAttribute('mlops.cached', true);
+      span.end();
+    };
     if (file && fs.existsSync(file)) {
       try {
-        return { ...(JSON.parse(fs.readFileSync(file, 'utf8')) as CallResult), cached: true };
+        const hit = JSON.parse(fs.readFileSync(file, 'utf8')) as CallResult;
+        finishSpan(hit, true);
+        return { ...hit, cached: true };
       } catch {
         // a damaged cache entry is simply not used
       }
@@ -284,31 +316,41 @@ export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
     let ttftMs: number | null = null;
     let output = '';
     let usage: Usage | null = null;
-    const stream = await client.chat.completions.create(
-      {
-        ...(body as { model: string; messages: ChatMessage[] }),
-        messages: input as OpenAI.Chat.ChatCompletionMessageParam[],
-        stream: true,
-        stream_options: { include_usage: true },
-      },
-      { signal: options.signal },
-    );
-    for await (const chunk of stream) {
-      const delta = chunk.choices[0]?.delta?.content;
-      if (delta) {
-        if (ttftMs === null) ttftMs = performance.now() - t0;
-        output += delta;
+    try {
+      const stream = await client.chat.completions.create(
+        {
+          ...(body as { model: string; messages: ChatMessage[] }),
+          messages: input as OpenAI.Chat.ChatCompletionMessageParam[],
+          stream: true,
+          stream_options: { include_usage: true },
+        },
+        { signal: options.signal },
+      );
+      for await (const chunk of stream) {
+        const delta = chunk.choices[0]?.delta?.content;
+        if (delta) {
+          if (ttftMs === null) {
+            ttftMs = performance.now() - t0;
+            span?.addEvent('first_token');
+          }
+          output += delta;
+        }
+        if (chunk.usage) {
+          usage = {
+            input: chunk.usage.prompt_tokens ?? 0,
+            output: chunk.usage.completion_tokens ?? 0,
+            cached: chunk.usage.prompt_tokens_details?.cached_tokens ?? 0,
+            reasoning: chunk.usage.completion_tokens_details?.reasoning_tokens ?? 0,
+          };
+        }
       }
-      if (chunk.usage) {
-        usage = {
-          input: chunk.usage.prompt_tokens ?? 0,
-          output: chunk.usage.completion_tokens ?? 0,
-          cached: chunk.usage.prompt_tokens_details?.cached_tokens ?? 0,
-          reasoning: chunk.usage.completion_tokens_details?.reasoning_tokens ?? 0,
-        };
-      }
+    } catch (e) {
+      span?.recordException(e);
+      span?.end();
+      throw e;
     }
     const result: CallResult = { output, usage, latencyMs: performance.now() - t0, ttftMs };
+    finishSpan(result, false);
     if (file) {
       fs.mkdirSync(path.dirname(file), { recursive: true });
       const tmp = `${file}.${process.pid}.tmp`;
@@ -392,6 +434,39 @@ export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
     }
   };
 
+  /** A criterion's verdict as a span, with its judge and moderation calls as children. */
+  const gradeTraced = async (
+    root: LiveSpan | undefined,
+    c: Criterion,
+    ...args: Parameters<typeof grade> extends [Criterion, ...infer Rest] ? Rest : never
+  ): Promise<CriterionVerdict> => {
+    const span = root?.startChild(`grade ${c.name}`, {
+      type: 'EVALUATOR',
+      inputs: { criterion: c, output: args[1].output },
+    });
+    const verdict = await grade(c, ...args);
+    if (span) {
+      const calls = args[4].filter((x) => x.criterion === c.name);
+      for (const x of calls) {
+        const judgeSpan = span.startChild(`${x.purpose} ${x.model}`, {
+          type: 'CHAT_MODEL',
+          kind: 3,
+          inputs: x.request,
+          startMs: span.startMs,
+        });
+        judgeSpan.setOutputs(x.response);
+        if (x.usage) judgeSpan.setTokenUsage(x.usage.input, x.usage.output);
+        if (x.error) judgeSpan.setStatus('ERROR', x.error);
+        judgeSpan.end(span.startMs + x.latencyMs);
+      }
+      span.setOutputs({ pass: verdict.pass, score: verdict.score, reason: verdict.reason });
+      span.setAttribute('mlops.eval.pass', verdict.pass);
+      if (verdict.errored) span.setStatus('ERROR', verdict.reason);
+      span.end();
+    }
+    return verdict;
+  };
+
   const runJob = async (slot: number): Promise<void> => {
     const job = jobs[slot]!;
     const base = {
@@ -400,10 +475,25 @@ export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
       id: job.c.id ?? null,
       vars: job.c.vars,
     };
+    const root = options.tracer?.startSpan(
+      `${suite.name ?? 'eval'} · ${job.c.id ?? `case ${job.index + 1}`}${repeat > 1 ? ` #${job.repeat + 1}` : ''}`,
+      {
+        parent: null,
+        type: 'CHAIN',
+        inputs: job.c.vars,
+        attributes: {
+          'mlops.eval.suite': suite.name ?? '',
+          'mlops.eval.case': `${job.index}/${job.repeat}`,
+          'mlops.prompt.variables': job.c.vars,
+          ...(prompt.name ? { 'mlops.prompt.name': prompt.name } : {}),
+          ...(prompt.version !== null ? { 'mlops.prompt.version': String(prompt.version) } : {}),
+        },
+      },
+    );
     let input: ChatMessage[] = [];
     try {
       input = renderInput(prompt, job.c.vars);
-      const r = await call(input, job.repeat);
+      const r = await call(input, job.repeat, root);
       let usage = r.usage;
       let tokensEstimated = false;
       if (!usage) {
@@ -420,7 +510,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
       const renderedInput = input.map((m) => `${m.role}: ${m.content}`).join('\n\n');
       const calls: ModelCall[] = [];
       const verdicts = await Promise.all(
-        suite.criteria.map((c) => grade(c, job, r, renderedInput, costUsd, calls)),
+        suite.criteria.map((c) => gradeTraced(root, c, job, r, renderedInput, costUsd, calls)),
       );
       const erroredVerdict = verdicts.find((v) => v.errored);
       const pass = verdicts.every((v) => v.pass);
@@ -439,9 +529,11 @@ export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
         latencyMs: r.latencyMs,
         ttftMs: r.ttftMs,
         cached: r.cached,
+        traceId: root?.traceId ?? null,
       };
     } catch (e) {
       if (options.signal?.aborted) throw e;
+      root?.recordException(e);
       results[slot] = {
         ...base,
         input,
@@ -457,7 +549,15 @@ export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
         latencyMs: null,
         ttftMs: null,
         cached: false,
+        traceId: root?.traceId ?? null,
       };
+    }
+    if (root) {
+      const done = results[slot]!;
+      root.setOutputs(done.output);
+      root.setAttribute('mlops.eval.status', done.status);
+      if (done.status === 'errored' && done.error) root.setStatus('ERROR', done.error);
+      root.end();
     }
     const status = results[slot]!.status;
     progress.done++;

@@ -341,6 +341,30 @@ export class Traces {
     return this.reader.traces.get(traceId)!;
   }
 
+  /** Sets metadata on several traces in one write (links to a run, an eval run...). */
+  async addMetadata(traceIds: string[], metadata: Record<string, string>): Promise<void> {
+    const ids = [
+      ...new Set(traceIds.map((t) => normalizeTraceId(t)).filter((t): t is string => !!t)),
+    ];
+    if (ids.length === 0) return;
+    await this.store.write((r) => ({
+      mutations: r.traces.getMany(ids).map((t) => ({
+        t: 'trace.info' as const,
+        traceId: t.traceId,
+        experimentId: null,
+        state: null,
+        startMs: null,
+        durationMs: null,
+        requestPreview: null,
+        responsePreview: null,
+        tags: [],
+        metadata: tagList(metadata),
+        at: this.clock(),
+      })),
+      result: undefined,
+    }));
+  }
+
   /** Newest first by default; `filter` is MLflow's trace filter (see traceFilter.ts). */
   search(options: TraceSearchOptions = {}): { traces: TraceSummary[]; nextPageToken?: string } {
     const limit = Math.min(Math.max(1, options.maxResults ?? 100), MAX_TRACE_RESULTS);

@@ -7,6 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Logger } from '../log.ts';
 import { Registry } from '../registry/registry.ts';
+import { Tracer } from '../tracing/tracer.ts';
+import type { TracerOptions } from '../tracing/tracer.ts';
 import { Traces } from '../tracing/traces.ts';
 import { silentLogger } from '../log.ts';
 import { AlreadyExistsError, NotFoundError, ValidationError } from '../model/errors.ts';
@@ -167,6 +169,35 @@ export class Tracking {
   get traces(): Traces {
     this.tracesInstance ??= new Traces(this.store, { clock: this.options.clock });
     return this.tracesInstance;
+  }
+
+  private readonly tracers = new Set<Tracer>();
+
+  /**
+   * Records traces of this process into the store: `withSpan`, `startSpan`, and
+   * `wrapOpenAI(client)` for every chat completion. Spans are made durable at least once
+   * a second, on `tracer.flush()` and on `close()`. `experiment` (a name) is created on the
+   * first write when missing; default: Default.
+   */
+  tracer(
+    options: { experiment?: string } & Pick<TracerOptions, 'resource' | 'flushMs'> = {},
+  ): Tracer {
+    let experimentId: Promise<string> | undefined;
+    const tracer = new Tracer(
+      async (spans) => {
+        experimentId ??= options.experiment
+          ? this.getOrCreateExperiment(options.experiment).then((e) => e.experimentId)
+          : Promise.resolve(DEFAULT_EXPERIMENT_ID);
+        await this.traces.ingest(spans, { experimentId: await experimentId });
+      },
+      {
+        resource: options.resource,
+        flushMs: options.flushMs,
+        onError: (e) => this.logger.error(e),
+      },
+    );
+    this.tracers.add(tracer);
+    return tracer;
   }
 
   static async open(options: TrackingOptions): Promise<Tracking> {
@@ -994,6 +1025,7 @@ export class Tracking {
   async close(): Promise<void> {
     try {
       await this.flush();
+      for (const tracer of this.tracers) await tracer.flush();
     } finally {
       await this.store.close();
     }

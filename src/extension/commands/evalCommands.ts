@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { recordEval } from '../../core/evals/report.ts';
+import { EVAL_EXPERIMENT, recordEval } from '../../core/evals/report.ts';
 import { EvalCancelledError, runEval } from '../../core/evals/runner.ts';
 import { resolveEvalPrompt, suitesForPrompt } from '../../core/evals/session.ts';
 import type { SuiteRef } from '../../core/evals/session.ts';
@@ -173,6 +173,8 @@ export function registerEvalCommands(ctx: EvalContext): vscode.Disposable[] {
     const total = cases.length * (suite.repeat ?? 1);
     running++;
     void vscode.commands.executeCommand('setContext', 'mlops.evalRunning', true);
+    // Each case's trace, kept only when the run is recorded.
+    const tracer = t.tracer({ experiment: EVAL_EXPERIMENT, flushMs: null });
     try {
       const outcome = await vscode.window.withProgress(
         {
@@ -186,6 +188,7 @@ export function registerEvalCommands(ctx: EvalContext): vscode.Disposable[] {
           progress.report({ message: `0/${total} cases` });
           try {
             const result = await runEval({
+              tracer,
               suite,
               prompt: resolved,
               cases,
@@ -212,7 +215,7 @@ export function registerEvalCommands(ctx: EvalContext): vscode.Disposable[] {
           }
         },
       );
-      const { runId, comparison } = await recordEval(t, outcome, suiteKey(suiteFile));
+      const { runId, comparison } = await recordEval(t, outcome, suiteKey(suiteFile), tracer);
       ctx.evals.refresh();
       EvalPanel.show(deps, runId);
       const s = outcome.summary;
@@ -240,6 +243,7 @@ export function registerEvalCommands(ctx: EvalContext): vscode.Disposable[] {
         void vscode.window.showInformationMessage(message);
       }
     } catch (e) {
+      tracer.discard();
       if (e instanceof EvalCancelledError) {
         void vscode.window.showInformationMessage(`Eval ${label} cancelled; nothing was recorded.`);
         return;
