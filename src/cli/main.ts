@@ -22,6 +22,7 @@ import { promptsCommands } from './commands/promptsCommands.ts';
 import { runsCommands } from './commands/runsCommands.ts';
 import { serveCommand } from './commands/serveCommand.ts';
 import { storeCommands } from './commands/storeCommands.ts';
+import { tracesCommands } from './commands/tracesCommands.ts';
 import { CommandContext, EXIT_USAGE, GLOBAL_OPTIONS, UsageError } from './context.ts';
 import type { CommandSpec, Io } from './context.ts';
 
@@ -36,6 +37,7 @@ export const COMMANDS: CommandSpec[] = [
   evalCommand,
   ...driftCommands,
   ...featuresCommands,
+  ...tracesCommands,
   ...storeCommands,
   serveCommand,
 ];
