@@ -50,6 +50,16 @@ export const COMMAND_IDS = {
   pointInTimeJoin: 'mlops.pointInTimeJoin',
   copyTrackingUri: 'mlops.copyTrackingUri',
   importMlflow: 'mlops.importMlflow',
+  openTrace: 'mlops.openTrace',
+  copyTraceId: 'mlops.copyTraceId',
+  deleteTrace: 'mlops.deleteTrace',
+  filterTraces: 'mlops.filterTraces',
+  clearTraceFilter: 'mlops.clearTraceFilter',
+  groupTracesBySession: 'mlops.groupTracesBySession',
+  groupTracesByExperiment: 'mlops.groupTracesByExperiment',
+  loadMoreTraces: 'mlops.loadMoreTraces',
+  refreshTraces: 'mlops.refreshTraces',
+  pruneTraces: 'mlops.pruneTraces',
 } as const;
 
 export type CommandId = (typeof COMMAND_IDS)[keyof typeof COMMAND_IDS];

@@ -14,12 +14,16 @@ import { registerExperimentCommands } from './commands/experimentCommands.ts';
 import { registerRunCommands } from './commands/runCommands.ts';
 import { registerServerCommands } from './commands/serverCommands.ts';
 import { registerStoreCommands } from './commands/storeCommands.ts';
+import { registerTraceCommands } from './commands/traceCommands.ts';
 import { PromptDocumentProvider } from './promptDocument.ts';
 import { PromptLensProvider } from './promptLens.ts';
 import { RunDocumentProvider } from './runDocument.ts';
+import { TraceGuardrails } from './traceGuardrails.ts';
 import { TrackingServerController } from './trackingServer.ts';
 import { RegistryTree } from './views/registryTree.ts';
 import { EvalsTree } from './views/evalsTree.ts';
+import { TracesTree } from './views/tracesTree.ts';
+import { EvalPanel } from './webviews/evalPanel.ts';
 import { registerDriftPanelSerializer } from './webviews/driftPanel.ts';
 import { ExperimentsTree } from './views/experimentsTree.ts';
 import { WorkspaceStore } from './workspaceStore.ts';
@@ -43,9 +47,21 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi | undef
     const models = new RegistryTree(store, 'model');
     const prompts = new RegistryTree(store, 'prompt');
     const evals = new EvalsTree(store);
+    const traces = new TracesTree(store, log);
+    const panelDeps = { store, log, extensionUri: context.extensionUri };
     const server = new TrackingServerController(store, context.environmentVariableCollection, log);
     context.subscriptions.push(
       evals,
+      traces,
+      new TraceGuardrails(store, log, context.secrets),
+      ...registerTraceCommands({
+        ...ctx,
+        traces,
+        panels: {
+          ...panelDeps,
+          openEvalRun: (runId, focus) => EvalPanel.show(panelDeps, runId, focus),
+        },
+      }),
       store,
       tree,
       models,

@@ -79,14 +79,25 @@ export class TrackingServerController implements vscode.Disposable {
     this.token = token;
     const url = this.server.url;
     this.env.replace('MLFLOW_TRACKING_URI', url);
-    if (token) this.env.replace('MLFLOW_TRACKING_TOKEN', token);
-    else this.env.delete('MLFLOW_TRACKING_TOKEN');
+    // OpenTelemetry SDKs in terminals export their traces here too (OTLP/HTTP, protobuf).
+    this.env.replace('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', `${url}/v1/traces`);
+    this.env.replace('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'http/protobuf');
+    if (token) {
+      this.env.replace('MLFLOW_TRACKING_TOKEN', token);
+      this.env.replace(
+        'OTEL_EXPORTER_OTLP_TRACES_HEADERS',
+        `Authorization=${encodeURIComponent(`Bearer ${token}`)}`,
+      );
+    } else {
+      this.env.delete('MLFLOW_TRACKING_TOKEN');
+      this.env.delete('OTEL_EXPORTER_OTLP_TRACES_HEADERS');
+    }
     this.log.info(
       `[server] ${reason}: MLflow-compatible server on ${url}${this.server.port !== port ? ` (port ${port} was taken)` : ''}${token ? ' with a token' : ''}`,
     );
     this.show(
       `$(radio-tower) MLflow :${this.server.port}`,
-      `MLflow-compatible tracking server on ${url}${this.server.port !== port ? ` (port ${port} was taken)` : ''}. Integrated terminals get MLFLOW_TRACKING_URI${token ? ' and MLFLOW_TRACKING_TOKEN' : ''}. Click to copy the URI.`,
+      `MLflow-compatible tracking server on ${url}${this.server.port !== port ? ` (port ${port} was taken)` : ''}. Integrated terminals get MLFLOW_TRACKING_URI${token ? ' and MLFLOW_TRACKING_TOKEN' : ''}, and OTEL_EXPORTER_OTLP_TRACES_ENDPOINT for OpenTelemetry traces. Click to copy the URI.`,
     );
   }
 

@@ -258,6 +258,8 @@ export interface EvalCaseView {
   ttftMs: number | null;
   /** The answer came from the response cache: nothing was billed. */
   cached: boolean;
+  /** The case's trace, when the run recorded one. */
+  traceId: string | null;
 }
 
 export interface EvalSummaryView {
@@ -443,3 +445,168 @@ export const DriftInit = hostNotification<{
 
 /** Retrain on the drifted data: the host runs the retrain command with the panel's run. */
 export const DriftRetrain = webviewNotification('drift/retrain', (z) => z.object({}));
+
+/** Open the trace of an eval case (or any trace id) in the trace inspector. */
+export const OpenTrace = webviewNotification('trace/openTrace', (z) =>
+  z.object({ traceId: z.string().regex(/^[0-9a-f]{32}$/) }),
+);
+
+// ------------------------------------------------------------------ trace inspector
+
+export type SpanTypeView =
+  | 'LLM'
+  | 'CHAT_MODEL'
+  | 'CHAIN'
+  | 'AGENT'
+  | 'TOOL'
+  | 'RETRIEVER'
+  | 'EMBEDDING'
+  | 'RERANKER'
+  | 'PARSER'
+  | 'MEMORY'
+  | 'GUARDRAIL'
+  | 'EVALUATOR'
+  | 'WORKFLOW'
+  | 'TASK'
+  | 'UNKNOWN';
+
+/** What the tree and the waterfall need of every span; the rest comes on demand. */
+export interface SpanRowView {
+  spanId: string;
+  parentSpanId: string | null;
+  name: string;
+  type: SpanTypeView;
+  /** Microseconds from the trace's start. */
+  startUs: number;
+  durationUs: number;
+  /** 0 unset, 1 ok, 2 error. */
+  status: number;
+  model: string | null;
+  tokensIn: number | null;
+  tokensOut: number | null;
+  /** Guardrail checks that flagged the span. */
+  flags: string[];
+  /** Eval criteria that judged the span, with their verdicts. */
+  verdicts: { name: string; pass: boolean; reason: string }[];
+}
+
+export interface ChatMessageView {
+  role: string;
+  content: string;
+  name?: string;
+  toolCalls?: { id?: string; name: string; arguments: string }[];
+  toolCallId?: string;
+}
+
+export interface SpanDetailView {
+  spanId: string;
+  name: string;
+  type: SpanTypeView;
+  kind: string;
+  convention: string;
+  startNs: string;
+  endNs: string;
+  durationUs: number;
+  status: number;
+  statusMessage: string;
+  model: string | null;
+  tokensIn: number | null;
+  tokensOut: number | null;
+  costUsd: number | null;
+  ttftMs: number | null;
+  toolName: string | null;
+  /** JSON text of the inputs and outputs (null: none recorded). */
+  inputs: string | null;
+  outputs: string | null;
+  inputMessages: ChatMessageView[];
+  outputMessages: ChatMessageView[];
+  documents: { id?: string; content: string; score?: number; metadata?: string }[];
+  /** Attribute key -> JSON text of its value. */
+  attributes: [string, string][];
+  resource: [string, string][];
+  events: { name: string; offsetUs: number; attributes: [string, string][] }[];
+  exceptions: { type: string; message: string; stacktrace: string }[];
+  flags: { check: string; action: string; reason: string }[];
+  /** This span's LLM call can become an eval case. */
+  canAddToDataset: boolean;
+}
+
+export interface AssessmentView {
+  assessmentId: string;
+  spanId: string | null;
+  name: string;
+  value: boolean | number | string | null;
+  rationale: string;
+  source: string;
+  createdMs: number;
+}
+
+export interface TraceView {
+  traceId: string;
+  name: string;
+  state: string;
+  startMs: number;
+  durationMs: number;
+  spanCount: number;
+  errorCount: number;
+  tokensIn: number | null;
+  tokensOut: number | null;
+  costUsd: number | null;
+  ttftMs: number | null;
+  sessionId: string | null;
+  experimentId: string | null;
+  runId: string | null;
+  prompt: { name: string; version: number | null } | null;
+  evalRunId: string | null;
+  evalCase: string | null;
+  flagged: number;
+  tags: [string, string][];
+  spans: SpanRowView[];
+  assessments: AssessmentView[];
+}
+
+/** What a trace inspector keeps so a window reload reopens it. */
+export interface TraceViewState {
+  traceId: string;
+}
+
+export const traceViewStateSchema: SchemaOf<TraceViewState> = (z) =>
+  z.object({ traceId: z.string().regex(/^[0-9a-f]{32}$/) });
+
+export const TraceInit = hostNotification<{
+  view: TraceViewState;
+  trace: TraceView;
+  /** The span to select first (null: the root). */
+  focusSpanId: string | null;
+}>('trace/init');
+
+/** New spans or rollups arrived for the trace shown. */
+export const TraceUpdated = hostNotification<{ trace: TraceView }>('trace/updated');
+
+export const TraceSpanDetail = webviewRequest<{ spanId: string }, SpanDetailView>(
+  'trace/span',
+  (z) => z.object({ spanId: z.string().regex(/^[0-9a-f]{16}$/) }),
+);
+
+/** Thumbs up or down, with a comment, on the trace or one span. */
+export const TraceFeedback = webviewRequest<
+  { spanId: string | null; value: boolean; comment: string },
+  AssessmentView[]
+>('trace/feedback', (z) =>
+  z.object({
+    spanId: z
+      .string()
+      .regex(/^[0-9a-f]{16}$/)
+      .nullable(),
+    value: z.boolean(),
+    comment: z.string().max(10_000),
+  }),
+);
+
+export const TraceAddToDataset = webviewNotification('trace/addToDataset', (z) =>
+  z.object({ spanId: z.string().regex(/^[0-9a-f]{16}$/) }),
+);
+
+export const TraceOpenPrompt = webviewNotification('trace/openPrompt', (z) => z.object({}));
+
+export const TraceOpenEval = webviewNotification('trace/openEval', (z) => z.object({}));

@@ -33,6 +33,7 @@ function aCase(
   const status = overrides.status ?? 'passed';
   return {
     repeat: 0,
+    traceId: null,
     id: `case-${overrides.index}`,
     vars: { topic: 'billing' },
     input: [{ role: 'user', content: 'Hello' }],

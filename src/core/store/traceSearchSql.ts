@@ -138,6 +138,8 @@ export function compileTraceQuery(query: {
   filter: FilterExpr<TraceFilterField> | undefined;
   orderBy: readonly OrderByClause<TraceOrderByField>[];
   experimentIds: readonly number[];
+  /** Only the traces of this session (null: those without one). */
+  sessionId?: string | null;
 }): { sql: string; params: SqlParam[] } {
   const joinParams: SqlParam[] = [];
   const joins: string[] = [];
@@ -163,6 +165,11 @@ export function compileTraceQuery(query: {
   if (query.experimentIds.length > 0) {
     where.push(`t.experiment_id IN (${placeholders(query.experimentIds.length)})`);
     params.push(...query.experimentIds);
+  }
+  if (query.sessionId === null) where.push('t.session_id IS NULL');
+  else if (query.sessionId !== undefined) {
+    where.push('t.session_id = ?');
+    params.push(query.sessionId);
   }
   if (query.filter) where.push(condition(query.filter, params));
   const sql = [

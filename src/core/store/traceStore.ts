@@ -420,6 +420,8 @@ export interface TraceQuery {
   orderBy?: readonly OrderByClause<TraceOrderByField>[];
   /** None: every experiment (and traces without one). */
   experimentIds?: readonly number[];
+  /** Only the traces of this session (null: those without one). */
+  sessionId?: string | null;
   limit: number;
   offset?: number;
 }
@@ -442,6 +444,7 @@ export class TraceReader {
       filter: q.filter,
       orderBy: q.orderBy ?? [],
       experimentIds: q.experimentIds ?? [],
+      sessionId: q.sessionId,
     });
     const rows = this.all(`${sql} LIMIT ? OFFSET ?`, [...params, q.limit + 1, q.offset ?? 0]);
     const more = rows.length > q.limit;
@@ -499,6 +502,20 @@ export class TraceReader {
     }));
   }
 
+  /** Spans flagged by each guardrail check, over the traces that started in [fromMs, toMs). */
+  flagCounts(fromMs: number, toMs: number): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const r of this.all(
+      `SELECT s.flags FROM spans s JOIN traces t ON t.tid = s.tid
+       WHERE s.flags IS NOT NULL AND t.start_ms >= ? AND t.start_ms < ?`,
+      [fromMs, toMs],
+    )) {
+      const checks = new Set((JSON.parse(r.flags as string) as SpanFlag[]).map((f) => f.check));
+      for (const c of checks) counts[c] = (counts[c] ?? 0) + 1;
+    }
+    return counts;
+  }
+
   /** Ids of traces that started before `ms`, oldest first. */
   startedBefore(ms: number, limit: number): string[] {
     return this.all('SELECT trace_id FROM traces WHERE start_ms < ? ORDER BY start_ms LIMIT ?', [
@@ -507,14 +524,23 @@ export class TraceReader {
     ]).map((r) => r.trace_id as string);
   }
 
-  /** Trace counts per session (null: no session), newest activity first. */
-  sessions(limit: number): { sessionId: string | null; count: number; lastMs: number }[] {
+  /**
+   * The matching traces' experiments or sessions with their counts, the most recently
+   * active first (a null key: traces without one).
+   */
+  groups(
+    by: 'experiment' | 'session',
+    filter: FilterExpr<TraceFilterField> | undefined,
+    limit: number,
+  ): { key: string | null; count: number; lastMs: number }[] {
+    const { sql, params } = compileTraceQuery({ filter, orderBy: [], experimentIds: [] });
+    const column = by === 'experiment' ? 'experiment_id' : 'session_id';
     return this.all(
-      `SELECT session_id, count(*) AS n, max(start_ms) AS last FROM traces
-       GROUP BY session_id ORDER BY last DESC LIMIT ?`,
-      [limit],
+      `SELECT ${column} AS k, count(*) AS n, max(start_ms) AS last FROM (${sql})
+       GROUP BY k ORDER BY last DESC LIMIT ?`,
+      [...params, limit],
     ).map((r) => ({
-      sessionId: r.session_id as string | null,
+      key: r.k === null ? null : String(r.k),
       count: r.n as number,
       lastMs: r.last as number,
     }));

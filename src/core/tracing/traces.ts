@@ -61,6 +61,8 @@ export interface TraceSearchOptions {
   filter?: string;
   orderBy?: string[];
   experimentIds?: string[];
+  /** Only the traces of this session (null: those without one). */
+  sessionId?: string | null;
   maxResults?: number;
   pageToken?: string;
 }
@@ -373,10 +375,20 @@ export class Traces {
       filter: parseTraceFilter(options.filter ?? ''),
       orderBy: parseTraceOrderBy(options.orderBy ?? []),
       experimentIds: (options.experimentIds ?? []).map(parseExperimentId),
+      sessionId: options.sessionId,
       limit,
       offset,
     });
     return { traces, nextPageToken: more ? encodePageToken(offset + limit) : undefined };
+  }
+
+  /** The matching traces by experiment or session, most recently active first. */
+  groups(
+    by: 'experiment' | 'session',
+    filter = '',
+    limit = 200,
+  ): { key: string | null; count: number; lastMs: number }[] {
+    return this.reader.traces.groups(by, parseTraceFilter(filter), limit);
   }
 
   /** How many traces match the filter. */

@@ -23,8 +23,10 @@ import {
   EvalRunsChanged,
   evalViewStateSchema,
   OpenRun,
+  OpenTrace,
   schemaFor,
 } from '../../shared/protocol.ts';
+import { TracePanel } from './tracePanel.ts';
 import { showRunDocument } from '../runDocument.ts';
 import type { WorkspaceStore } from '../workspaceStore.ts';
 import { WebviewHost } from './webviewHost.ts';
@@ -67,6 +69,7 @@ function caseView(c: EvalResult['cases'][number]): EvalCaseView {
     latencyMs: c.latencyMs,
     ttftMs: c.ttftMs,
     cached: c.cached,
+    traceId: c.traceId ?? null,
   };
 }
 
@@ -207,6 +210,12 @@ export class EvalPanel extends WebviewHost {
       const t = await deps.store.get();
       const info = t.getRunInfo(p.runId);
       await showRunDocument(info.runId, info.runName);
+    });
+    this.onNotification(OpenTrace, (p) => {
+      TracePanel.show(
+        { ...deps, openEvalRun: (runId, focus) => EvalPanel.show(deps, runId, focus) },
+        p.traceId,
+      );
     });
     this.handleCopyAndExport('the eval results');
   }

@@ -16,7 +16,7 @@ import {
 } from '../../../src/shared/evalView.ts';
 import type { EvalRow } from '../../../src/shared/evalView.ts';
 import type { EvalCaseView } from '../../../src/shared/protocol.ts';
-import { el, tooltip } from './element.ts';
+import { el, tooltip } from '../common/element.ts';
 
 export interface CasesContext {
   /** Side by side: the other run's label; null when one run is shown. */
@@ -36,7 +36,11 @@ export class CasesTable {
   private rowsByKey = new Map<string, EvalRow>();
   private context: CasesContext = { otherLabel: null, repeat: 1, isOpen: () => false };
 
-  constructor(private readonly onToggle: (key: string, open: boolean) => void) {
+  constructor(
+    private readonly onToggle: (key: string, open: boolean) => void,
+    /** Opens a case's trace in the trace inspector. */
+    private readonly onOpenTrace: (traceId: string) => void = () => {},
+  ) {
     this.element = el('table', 'cases');
     this.element.id = 'eval-cases';
     this.head = el('thead');
@@ -154,11 +158,15 @@ export class CasesTable {
     const td = el('td');
     td.colSpan = this.columns();
     const other = this.context.otherLabel;
+    const open = this.onOpenTrace;
     if (other === null) {
-      td.append(caseDetail(row.current, null));
+      td.append(caseDetail(row.current, null, open));
     } else {
       const pair = el('div', 'detail-pair');
-      pair.append(caseDetail(row.current, 'This run'), caseDetail(row.other ?? null, other));
+      pair.append(
+        caseDetail(row.current, 'This run', open),
+        caseDetail(row.other ?? null, other, open),
+      );
       td.append(pair);
     }
     tr.append(td);
@@ -274,7 +282,11 @@ function block(text: string, className: string): HTMLElement {
   return pre;
 }
 
-function caseDetail(c: EvalCaseView | null, heading: string | null): HTMLElement {
+function caseDetail(
+  c: EvalCaseView | null,
+  heading: string | null,
+  openTrace: (traceId: string) => void,
+): HTMLElement {
   const root = el('div', 'detail');
   if (heading !== null) root.append(el('h3', undefined, heading));
   if (!c) {
@@ -282,6 +294,18 @@ function caseDetail(c: EvalCaseView | null, heading: string | null): HTMLElement
     return root;
   }
   root.append(statusLine(c));
+  const traceId = c.traceId ?? null;
+  if (traceId) {
+    const b = el('button', 'link-button open-trace', 'Open trace');
+    b.type = 'button';
+    b.dataset.trace = traceId;
+    b.title = 'The model call, each criterion and the judge calls in the trace inspector';
+    b.addEventListener('click', (e) => {
+      e.stopPropagation();
+      openTrace(traceId);
+    });
+    root.append(b);
+  }
 
   root.append(el('h4', undefined, 'Input'));
   const messages = el('div', 'messages');

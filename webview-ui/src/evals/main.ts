@@ -25,6 +25,7 @@ import {
   EvalLoadRun,
   EvalRunsChanged,
   OpenRun,
+  OpenTrace,
   Ready,
   SaveFile,
   ShowError,
@@ -33,7 +34,7 @@ import { button, checkbox, dropdown, textField } from '../common/controls.ts';
 import type { Choice } from '../common/controls.ts';
 import { HostConnection } from '../common/host.ts';
 import { CasesTable } from './cases.ts';
-import { el } from './element.ts';
+import { el } from '../common/element.ts';
 import { renderSummary } from './summary.ts';
 import './style.css';
 
@@ -174,10 +175,13 @@ count.id = 'eval-count';
 count.setAttribute('aria-live', 'polite');
 filterBar.append(statusPick, flippedBox, search, count);
 
-const table = new CasesTable((key, open) => {
-  ui.open = open ? [...ui.open.filter((k) => k !== key), key] : ui.open.filter((k) => k !== key);
-  save();
-});
+const table = new CasesTable(
+  (key, open) => {
+    ui.open = open ? [...ui.open.filter((k) => k !== key), key] : ui.open.filter((k) => k !== key);
+    save();
+  },
+  (traceId) => host.notify(OpenTrace, { traceId }),
+);
 const showMore = button(
   'Show more',
   () => {

@@ -18,7 +18,7 @@ import {
 } from '../../../src/shared/evalView.ts';
 import type { EvalRow } from '../../../src/shared/evalView.ts';
 import type { EvalRunView } from '../../../src/shared/protocol.ts';
-import { el } from './element.ts';
+import { el } from '../common/element.ts';
 
 export interface SummaryActions {
   openRun(runId: string): void;
