@@ -295,12 +295,6 @@ CREATE TABLE spans (
   status_code INTEGER NOT NULL,
   status_message TEXT NOT NULL,
   trace_state TEXT NOT NULL,
-  attributes TEXT NOT NULL,
-  events TEXT NOT NULL,
-  links TEXT NOT NULL,
-  resource_id INTEGER,
-  scope TEXT,
-  dropped TEXT,
   span_type TEXT NOT NULL,
   model TEXT,
   tokens_in INTEGER,
@@ -309,13 +303,18 @@ CREATE TABLE spans (
   ttft_ms REAL,
   session_id TEXT,
   user_id TEXT,
+  flags TEXT,
+  resource_id INTEGER,
+  -- The large columns last: rollups read the columns above without walking these.
   preview_in TEXT,
   preview_out TEXT,
-  flags TEXT
+  scope TEXT,
+  dropped TEXT,
+  attributes TEXT NOT NULL,
+  events TEXT NOT NULL,
+  links TEXT NOT NULL
 );
 CREATE UNIQUE INDEX spans_by_trace ON spans (tid, span_id);
-CREATE INDEX spans_by_type ON spans (span_type, tid);
-CREATE INDEX spans_by_name ON spans (name, tid);
 
 CREATE TABLE assessments (
   assessment_id TEXT PRIMARY KEY,

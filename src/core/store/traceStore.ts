@@ -295,40 +295,51 @@ function setKeyed(
   );
 }
 
-const metadataValue = (sql: TraceSql, tid: number, key: string): string | null =>
-  (sql.one('SELECT value FROM trace_metadata WHERE tid = ? AND key = ?', [tid, key])?.value as
-    string | undefined) ?? null;
+/** `min(printf('%020d|', start_us) || x)`: the x of the earliest span, in one aggregate. */
+const earliest = (expr: string, when = '1') =>
+  `min(CASE WHEN ${when} THEN printf('%020d|', start_us) || ${expr} END)`;
+const afterBar = (v: unknown): string | null =>
+  typeof v === 'string' ? v.slice(v.indexOf('|') + 1) : null;
 
-/** Recomputes a trace's rollups from its spans, its metadata and what its client said. */
+/**
+ * Recomputes a trace's rollups from its spans, its metadata and what its client said: one
+ * aggregate over the spans (the root and the first session and user picked by the earliest
+ * start, without sorting), the root's row, the metadata, one update.
+ */
 function rollup(sql: TraceSql, tid: number): void {
   const agg = sql.one(
-    `SELECT count(*) AS n, coalesce(sum(status_code = 2), 0) AS errors, min(start_us) AS s, max(end_us) AS e,
-       sum(tokens_in) AS ti, sum(tokens_out) AS tout, sum(cost) AS cost,
-       min(start_us / 1000.0 + ttft_ms) AS first_token, count(flags) AS flagged
+    `SELECT count(*) AS n, coalesce(sum(status_code = 2), 0) AS errors, min(start_us) AS s,
+       max(end_us) AS e, sum(tokens_in) AS ti, sum(tokens_out) AS tout, sum(cost) AS cost,
+       min(start_us / 1000.0 + ttft_ms) AS first_token, count(flags) AS flagged,
+       ${earliest('span_id', 'parent_span_id IS NULL')} AS root,
+       ${earliest('name')} AS name,
+       ${earliest('session_id', 'session_id IS NOT NULL')} AS session,
+       ${earliest('user_id', 'user_id IS NOT NULL')} AS user
      FROM spans WHERE tid = ?`,
     [tid],
   )!;
-  const root = sql.one(
-    `SELECT name, status_code, preview_in, preview_out FROM spans
-     WHERE tid = ? AND parent_span_id IS NULL ORDER BY start_us LIMIT 1`,
-    [tid],
-  );
-  const first = root
-    ? undefined
-    : sql.one('SELECT name FROM spans WHERE tid = ? ORDER BY start_us LIMIT 1', [tid]);
-  const firstOf = (column: 'session_id' | 'user_id') =>
-    (sql.one(
-      `SELECT ${column} AS v FROM spans WHERE tid = ? AND ${column} IS NOT NULL ORDER BY start_us LIMIT 1`,
-      [tid],
-    )?.v as string | undefined) ?? null;
   const info = sql.one(
-    'SELECT info_state, info_start_ms, info_duration_ms, info_request_preview, info_response_preview, created_ms FROM traces WHERE tid = ?',
+    `SELECT info_state, info_start_ms, info_duration_ms, info_request_preview,
+       info_response_preview, created_ms FROM traces WHERE tid = ?`,
     [tid],
   )!;
-  const tagName = sql.one(
-    "SELECT value FROM trace_tags WHERE tid = ? AND key = 'mlflow.traceName'",
-    [tid],
-  )?.value as string | undefined;
+  const rootId = afterBar(agg.root);
+  const root =
+    rootId === null
+      ? undefined
+      : sql.one(
+          'SELECT name, status_code, preview_in, preview_out FROM spans WHERE tid = ? AND span_id = ?',
+          [tid, rootId],
+        );
+  const meta = new Map<string, string>();
+  for (const k of ['trace_metadata', 'trace_tags'] as const) {
+    // Tags only for the name; metadata wins for everything else (it is read second below).
+    const r = sql.one(`SELECT json_group_object(key, value) AS kv FROM ${k} WHERE tid = ?`, [tid]);
+    const kv = JSON.parse((r?.kv as string | undefined) ?? '{}') as Record<string, string>;
+    for (const [key, value] of Object.entries(kv))
+      meta.set(`${k === 'trace_tags' ? 'tag:' : ''}${key}`, value);
+  }
+  const m = (key: string) => meta.get(key) ?? null;
   const n = agg.n as number;
   const startUs = agg.s as number | null;
   const endUs = agg.e as number | null;
@@ -343,7 +354,11 @@ function rollup(sql: TraceSql, tid: number): void {
   const state =
     (info.info_state as string | null) ??
     (root ? (root.status_code === 2 ? 'ERROR' : 'OK') : 'IN_PROGRESS');
-  const promptVersion = metadataValue(sql, tid, 'mlops.prompt.version');
+  const promptVersion = m('mlops.prompt.version');
+  // The root's name; before the root arrived, the client's name for the trace, else the first span's.
+  const name = root
+    ? (root.name as string)
+    : (m('tag:mlflow.traceName') ?? afterBar(agg.name) ?? '');
   sql.run(
     `UPDATE traces SET name = ?, start_ms = ?, duration_ms = ?, state = ?, span_count = ?, error_count = ?,
        input_preview = ?, output_preview = ?, tokens_in = ?, tokens_out = ?, cost = ?, ttft_ms = ?,
@@ -351,7 +366,7 @@ function rollup(sql: TraceSql, tid: number): void {
        eval_run_uuid = ?, eval_case = ?, flagged = ?
      WHERE tid = ?`,
     [
-      (root?.name as string | undefined) ?? tagName ?? (first?.name as string | undefined) ?? '',
+      name,
       startMs,
       durationMs,
       state,
@@ -359,11 +374,11 @@ function rollup(sql: TraceSql, tid: number): void {
       agg.errors as number,
       (info.info_request_preview as string | null) ??
         (root?.preview_in as string | null | undefined) ??
-        metadataValue(sql, tid, 'mlflow.traceInputs') ??
+        m('mlflow.traceInputs') ??
         '',
       (info.info_response_preview as string | null) ??
         (root?.preview_out as string | null | undefined) ??
-        metadataValue(sql, tid, 'mlflow.traceOutputs') ??
+        m('mlflow.traceOutputs') ??
         '',
       agg.ti as number | null,
       agg.tout as number | null,
@@ -371,13 +386,13 @@ function rollup(sql: TraceSql, tid: number): void {
       agg.first_token !== null && startUs !== null
         ? (agg.first_token as number) - startUs / 1000
         : null,
-      metadataValue(sql, tid, 'mlflow.trace.session') ?? firstOf('session_id'),
-      metadataValue(sql, tid, 'mlflow.trace.user') ?? firstOf('user_id'),
-      metadataValue(sql, tid, 'mlflow.sourceRun') ?? metadataValue(sql, tid, 'mlops.run_id'),
-      metadataValue(sql, tid, 'mlops.prompt.name'),
+      m('mlflow.trace.session') ?? afterBar(agg.session),
+      m('mlflow.trace.user') ?? afterBar(agg.user),
+      m('mlflow.sourceRun') ?? m('mlops.run_id'),
+      m('mlops.prompt.name'),
       promptVersion !== null && /^\d+$/.test(promptVersion) ? Number(promptVersion) : null,
-      metadataValue(sql, tid, 'mlops.eval.run'),
-      metadataValue(sql, tid, 'mlops.eval.case'),
+      m('mlops.eval.run'),
+      m('mlops.eval.case'),
       agg.flagged as number,
       tid,
     ],
@@ -436,6 +451,11 @@ export class TraceReader {
   /** sql.js statements are freed on export; the resource cache stays valid. */
   count(): number {
     return this.all('SELECT count(*) AS n FROM traces')[0]!.n as number;
+  }
+
+  /** Spans stored, over every trace. */
+  spanCount(): number {
+    return this.all('SELECT count(*) AS n FROM spans')[0]!.n as number;
   }
 
   /** One page of traces and whether more follow. */

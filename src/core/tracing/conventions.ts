@@ -434,14 +434,71 @@ function outputsOf(a: Attributes): Json | undefined {
   return undefined;
 }
 
+/** What the store keeps of a span's meaning, in columns (see spanEssentials). */
+export type SpanEssentials = Pick<
+  SpanMeaning,
+  | 'type'
+  | 'convention'
+  | 'model'
+  | 'inputTokens'
+  | 'outputTokens'
+  | 'sessionId'
+  | 'userId'
+  | 'ttftMs'
+>;
+
+function lookup(span: SpanRecord): (key: string) => Json | undefined {
+  return (key) => span.attributes[key] ?? span.resource[key];
+}
+
+function sessionOf(at: (key: string) => Json | undefined): string | null {
+  return (
+    nonEmpty(at('gen_ai.conversation.id')) ??
+    nonEmpty(at('session.id')) ??
+    nonEmpty(at('mlflow.trace.session'))
+  );
+}
+
+function userOf(at: (key: string) => Json | undefined): string | null {
+  return nonEmpty(at('user.id')) ?? nonEmpty(at('enduser.id')) ?? nonEmpty(at('mlflow.trace.user'));
+}
+
+/**
+ * The part of the meaning stored with a span, worked out without parsing its messages or
+ * documents (what ingest pays per span). With `withPayload`, also its inputs and outputs.
+ */
+export function spanEssentials(
+  span: SpanRecord,
+  withPayload = false,
+): SpanEssentials & { inputs?: Json; outputs?: Json } {
+  const { type, convention } = typeOf(span.attributes);
+  const isModelCall = type === 'LLM' || type === 'CHAT_MODEL' || type === 'EMBEDDING';
+  const needPayload = withPayload || isModelCall;
+  const inputs = needPayload ? inputsOf(span.attributes) : undefined;
+  const outputs = needPayload ? outputsOf(span.attributes) : undefined;
+  const t = tokens(span.attributes, type, outputs);
+  const at = lookup(span);
+  return {
+    type,
+    convention,
+    model: isModelCall || t.input !== null ? modelOf(span.attributes, inputs, outputs) : null,
+    inputTokens: t.input,
+    outputTokens: t.output,
+    sessionId: sessionOf(at),
+    userId: userOf(at),
+    ttftMs: ttftOf(span),
+    ...(withPayload ? { inputs, outputs } : {}),
+  };
+}
+
 /** What `span` means, whatever convention its client followed. */
 export function meaningOf(span: SpanRecord): SpanMeaning {
-  const a = { ...span.resource, ...span.attributes };
   const { type, convention } = typeOf(span.attributes);
   const inputs = inputsOf(span.attributes);
   const outputs = outputsOf(span.attributes);
   const t = tokens(span.attributes, type, outputs);
   const isModelCall = type === 'LLM' || type === 'CHAT_MODEL' || type === 'EMBEDDING';
+  const at = lookup(span);
   return {
     type,
     convention,
@@ -460,11 +517,8 @@ export function meaningOf(span: SpanRecord): SpanMeaning {
           nonEmpty(span.attributes['mlflow.spanFunctionName']) ??
           span.name)
         : null,
-    sessionId:
-      nonEmpty(a['gen_ai.conversation.id']) ??
-      nonEmpty(a['session.id']) ??
-      nonEmpty(a['mlflow.trace.session']),
-    userId: nonEmpty(a['user.id']) ?? nonEmpty(a['enduser.id']) ?? nonEmpty(a['mlflow.trace.user']),
+    sessionId: sessionOf(at),
+    userId: userOf(at),
     ttftMs: ttftOf(span),
   };
 }

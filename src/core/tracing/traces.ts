@@ -21,7 +21,7 @@ import type { Mutation } from '../store/mutations.ts';
 import type { StoreReader } from '../store/queries.ts';
 import type { Store } from '../store/store.ts';
 import type { SpanFlag, SpanRow, SpanWrite } from '../store/traceStore.ts';
-import { meaningOf, parseMaybeJson, preview } from './conventions.ts';
+import { meaningOf, parseMaybeJson, preview, spanEssentials } from './conventions.ts';
 import { parseTraceFilter, parseTraceOrderBy } from './traceFilter.ts';
 
 export type { SpanFlag } from '../store/traceStore.ts';
@@ -173,7 +173,8 @@ export class Traces {
 
   /** What a span means and costs, as stored with it. */
   private toWrite(s: SpanRecord, resource: number): SpanWrite {
-    const meaning = meaningOf(s);
+    const root = s.parentSpanId === null;
+    const meaning = spanEssentials(s, root);
     let cost: number | null = null;
     if (meaning.model && (meaning.inputTokens !== null || meaning.outputTokens !== null)) {
       const match = priceFor(meaning.model, this.prices);
@@ -189,7 +190,6 @@ export class Traces {
         );
       }
     }
-    const root = s.parentSpanId === null;
     return {
       traceId: s.traceId,
       spanId: s.spanId,

@@ -51,9 +51,15 @@ export function encodeExportResponse(
 /** A decoded message in protobufjs's object form (camelCase), or OTLP JSON (either case). */
 type Obj = Record<string, unknown>;
 
+const snakeNames = new Map<string, string>();
 const field = (o: Obj, camel: string): unknown => {
-  if (camel in o) return o[camel];
-  const snake = camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  const v = o[camel];
+  if (v !== undefined) return v;
+  let snake = snakeNames.get(camel);
+  if (snake === undefined) {
+    snake = camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    snakeNames.set(camel, snake);
+  }
   return o[snake];
 };
 
@@ -221,6 +227,91 @@ const hexOfBytes: IdReader = (v) => {
   return Buffer.from(v as Uint8Array).toString('hex');
 };
 
+/**
+ * Decoded protobuf messages read directly (no toObject copy): a field is set when it is an
+ * own property (unset ones read the prototype's defaults), 64-bit integers are Long objects
+ * or numbers, bytes are Uint8Arrays. Only the fields toRecords reads are converted.
+ */
+const own = (o: Obj, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
+function longText(v: unknown): string {
+  if (v === undefined || v === null) return '0';
+  if (typeof v === 'number') return String(Math.trunc(v));
+  return String(v); // Long.toString(): decimal, unsigned for fixed64
+}
+
+function anyValueFromMessage(v: unknown): Obj {
+  const o = asObj(v);
+  if (own(o, 'stringValue')) return { stringValue: o.stringValue };
+  if (own(o, 'boolValue')) return { boolValue: o.boolValue };
+  if (own(o, 'intValue')) return { intValue: longText(o.intValue) };
+  if (own(o, 'doubleValue')) return { doubleValue: o.doubleValue };
+  if (own(o, 'arrayValue')) {
+    return { arrayValue: { values: asList(asObj(o.arrayValue).values).map(anyValueFromMessage) } };
+  }
+  if (own(o, 'kvlistValue'))
+    return { kvlistValue: { values: kvFromMessage(asObj(o.kvlistValue).values) } };
+  if (own(o, 'bytesValue')) return { bytesValue: o.bytesValue };
+  return {};
+}
+
+function kvFromMessage(list: unknown): Obj[] {
+  return asList(list).map((kv) => ({ key: kv.key, value: anyValueFromMessage(kv.value) }));
+}
+
+/** The decoded request in the plain shape toRecords reads (the JSON path's shape). */
+function plainRequest(message: Obj): Obj {
+  const span = (sp: Obj): Obj => ({
+    traceId: sp.traceId,
+    spanId: sp.spanId,
+    parentSpanId: sp.parentSpanId,
+    name: sp.name,
+    kind: sp.kind,
+    traceState: sp.traceState,
+    startTimeUnixNano: longText(sp.startTimeUnixNano),
+    endTimeUnixNano: longText(sp.endTimeUnixNano),
+    attributes: kvFromMessage(sp.attributes),
+    droppedAttributesCount: sp.droppedAttributesCount,
+    droppedEventsCount: sp.droppedEventsCount,
+    droppedLinksCount: sp.droppedLinksCount,
+    events: asList(sp.events).map((e) => ({
+      name: e.name,
+      timeUnixNano: longText(e.timeUnixNano),
+      attributes: kvFromMessage(e.attributes),
+    })),
+    links: asList(sp.links).map((l) => ({
+      traceId: l.traceId,
+      spanId: l.spanId,
+      traceState: l.traceState,
+      attributes: kvFromMessage(l.attributes),
+    })),
+    status: own(sp, 'status')
+      ? { code: asObj(sp.status).code, message: asObj(sp.status).message }
+      : {},
+  });
+  const group = (g: Obj, scopeKey: string): Obj => ({
+    [scopeKey]: own(g, scopeKey)
+      ? {
+          name: asObj(g[scopeKey]).name,
+          version: asObj(g[scopeKey]).version,
+          attributes: kvFromMessage(asObj(g[scopeKey]).attributes),
+        }
+      : undefined,
+    spans: asList(g.spans).map(span),
+  });
+  return {
+    resourceSpans: asList(message.resourceSpans).map((rs) => ({
+      resource: own(rs, 'resource')
+        ? { attributes: kvFromMessage(asObj(rs.resource).attributes) }
+        : undefined,
+      scopeSpans: asList(rs.scopeSpans).map((g) => group(g, 'scope')),
+      instrumentationLibrarySpans: asList(rs.instrumentationLibrarySpans).map((g) =>
+        group(g, 'instrumentationLibrary'),
+      ),
+    })),
+  };
+}
+
 /** Decodes an ExportTraceServiceRequest in protobuf's binary form. */
 export function decodeOtlpProtobuf(body: Uint8Array): DecodedSpans {
   let message: protobuf.Message;
@@ -231,8 +322,7 @@ export function decodeOtlpProtobuf(body: Uint8Array): DecodedSpans {
       `The body is not an OTLP ExportTraceServiceRequest in protobuf (${(e as Error).message}).`,
     );
   }
-  const request = exportRequestType().toObject(message, { longs: String, defaults: false }) as Obj;
-  return toRecords(request, hexOfBytes);
+  return toRecords(plainRequest(message as unknown as Obj), hexOfBytes);
 }
 
 // ---------------------------------------------------------------- JSON
