@@ -481,13 +481,30 @@ export interface SpanRowView {
   durationUs: number;
   /** 0 unset, 1 ok, 2 error. */
   status: number;
-  model: string | null;
-  tokensIn: number | null;
-  tokensOut: number | null;
   /** Guardrail checks that flagged the span. */
   flags: string[];
   /** Eval criteria that judged the span, with their verdicts. */
   verdicts: { name: string; pass: boolean; reason: string }[];
+}
+
+/**
+ * Every span's row as it travels to the page, column by column: a 10,000-span trace posts
+ * as a few arrays instead of 10,000 objects, a third of the bytes and far less to copy on the
+ * way (shared/traceView.ts packs and unpacks it).
+ */
+export interface SpanColumns {
+  /** Names and types, each once; `name` and `type` index into it. */
+  strings: string[];
+  spanId: string[];
+  /** The parent's index in these columns; null: a root; a string: a parent not in the trace. */
+  parent: (number | string | null)[];
+  name: number[];
+  type: number[];
+  startUs: number[];
+  durationUs: number[];
+  status: number[];
+  /** The rows with guardrail flags or eval verdicts: [index, flags, verdicts]. */
+  marks: [number, string[], SpanRowView['verdicts']][];
 }
 
 export interface ChatMessageView {
@@ -561,7 +578,7 @@ export interface TraceView {
   evalCase: string | null;
   flagged: number;
   tags: [string, string][];
-  spans: SpanRowView[];
+  spans: SpanColumns;
   assessments: AssessmentView[];
 }
 

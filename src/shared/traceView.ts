@@ -2,7 +2,64 @@
 // DOM: spans in tree order with their depth, the critical path, which rows show when
 // subtrees are collapsed, the waterfall's geometry for a zoom window, and labels.
 
-import type { SpanRowView, SpanTypeView } from './protocol.ts';
+import type { SpanColumns, SpanRowView, SpanTypeView } from './protocol.ts';
+
+/** Rows into columns, for the trip to the page. */
+export function packSpans(rows: readonly SpanRowView[]): SpanColumns {
+  const strings: string[] = [];
+  const stringIndex = new Map<string, number>();
+  const intern = (v: string): number => {
+    let i = stringIndex.get(v);
+    if (i === undefined) stringIndex.set(v, (i = strings.push(v) - 1));
+    return i;
+  };
+  const index = new Map(rows.map((r, i) => [r.spanId, i]));
+  const c: SpanColumns = {
+    strings,
+    spanId: [],
+    parent: [],
+    name: [],
+    type: [],
+    startUs: [],
+    durationUs: [],
+    status: [],
+    marks: [],
+  };
+  rows.forEach((r, i) => {
+    c.spanId.push(r.spanId);
+    c.parent.push(r.parentSpanId === null ? null : (index.get(r.parentSpanId) ?? r.parentSpanId));
+    c.name.push(intern(r.name));
+    c.type.push(intern(r.type));
+    c.startUs.push(r.startUs);
+    c.durationUs.push(r.durationUs);
+    c.status.push(r.status);
+    if (r.flags.length || r.verdicts.length) c.marks.push([i, r.flags, r.verdicts]);
+  });
+  return c;
+}
+
+/** Columns back into rows, on the page. */
+export function unpackSpans(c: SpanColumns): SpanRowView[] {
+  const rows: SpanRowView[] = c.spanId.map((spanId, i) => {
+    const p = c.parent[i]!;
+    return {
+      spanId,
+      parentSpanId: typeof p === 'number' ? c.spanId[p]! : p,
+      name: c.strings[c.name[i]!]!,
+      type: c.strings[c.type[i]!]! as SpanTypeView,
+      startUs: c.startUs[i]!,
+      durationUs: c.durationUs[i]!,
+      status: c.status[i]!,
+      flags: [],
+      verdicts: [],
+    };
+  });
+  for (const [i, flags, verdicts] of c.marks) {
+    rows[i]!.flags = flags;
+    rows[i]!.verdicts = verdicts;
+  }
+  return rows;
+}
 
 export interface OrderedSpan {
   row: SpanRowView;

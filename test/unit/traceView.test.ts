@@ -9,7 +9,9 @@ import {
   criticalPath,
   formatDurationUs,
   orderSpans,
+  packSpans,
   panWindow,
+  unpackSpans,
   visibleIndices,
   zoomWindow,
 } from '../../src/shared/traceView.ts';
@@ -28,9 +30,6 @@ function aRow(
     startUs,
     durationUs,
     status: 1,
-    model: null,
-    tokensIn: null,
-    tokensOut: null,
     flags: [],
     verdicts: [],
   };
@@ -48,6 +47,26 @@ const ROWS = [
 ];
 
 describe('the trace inspector arithmetic', () => {
+  test('rows packed into columns come back as they were, each name and type stored once', () => {
+    const rows = [
+      ...ROWS,
+      { ...aRow('flagged', 'root', 60, 5), name: 'a', flags: ['pii'] },
+      {
+        ...aRow('judged', 'root', 70, 5),
+        status: 2,
+        verdicts: [{ name: 'exact', pass: false, reason: 'no' }],
+      },
+    ];
+    const c = packSpans(rows);
+    assert.deepEqual(unpackSpans(c), rows);
+    assert.deepEqual(c.parent.slice(0, 2), [2, 4], 'parents by index');
+    assert.equal(c.parent[6], 'gone', 'a parent not in the trace keeps its id');
+    assert.equal(c.parent[2], null);
+    assert.equal(c.strings.filter((x) => x === 'UNKNOWN').length, 1);
+    assert.equal(c.marks.length, 2);
+    assert.deepEqual(unpackSpans(packSpans([])), []);
+  });
+
   test('tree order: depth first, children by start, orphans at the top', () => {
     const o = orderSpans(ROWS);
     assert.deepEqual(
@@ -151,7 +170,9 @@ describe('what the inspector page gets', () => {
       flags: [],
       ...o,
     };
-    return { ...base, meaning: meaningOf(base) } as TraceSpan;
+    // The stored type column is what the conventions say, as on write.
+    const meaning = meaningOf(base);
+    return { ...base, type: o.type ?? meaning.type, meaning } as TraceSpan;
   }
 
   test('eval verdicts sit on the model call they judged; details carry chat and exceptions', () => {
@@ -218,15 +239,13 @@ describe('what the inspector page gets', () => {
         metadata: {},
       },
       spans: [root, chat, grade],
+      evaluators: [grade],
       assessments: [],
     });
-    const chatRow = view.spans.find((s) => s.name === 'chat')!;
+    const rows = unpackSpans(view.spans);
+    const chatRow = rows.find((s) => s.name === 'chat')!;
     assert.deepEqual(chatRow.verdicts, [{ name: 'exact', pass: false, reason: 'expected Lima' }]);
-    assert.equal(
-      view.spans.find((s) => s.name === 'case')!.startUs,
-      0,
-      'times from the trace start',
-    );
+    assert.equal(rows.find((s) => s.name === 'case')!.startUs, 0, 'times from the trace start');
     assert.equal(chatRow.startUs, 1000);
     assert.deepEqual(view.prompt, { name: 'capitals', version: 2 });
     const d = spanDetailView(chat);

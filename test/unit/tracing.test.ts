@@ -431,6 +431,54 @@ describe('traces in the store', () => {
     }
   });
 
+  test("a trace's outline: every span's stored columns, in full only its evaluators", async () => {
+    const { t } = await open();
+    try {
+      const [a] = await seed(t);
+      await t.traces.ingest([
+        aSpan({
+          traceId: a!,
+          parentSpanId: hex(0x100, 16),
+          name: 'grade exact',
+          attributes: {
+            'mlflow.spanType': 'EVALUATOR',
+            'mlflow.spanOutputs': { pass: true, reason: 'same' },
+          },
+        }),
+      ]);
+      const full = t.traces.get(a!)!;
+      const o = t.traces.outline(a!)!;
+      assert.equal(o.summary.spanCount, 3);
+      assert.deepEqual(
+        o.spans,
+        full.spans.map((s) => ({
+          spanId: s.spanId,
+          parentSpanId: s.parentSpanId,
+          name: s.name,
+          startUs: s.startUs,
+          endUs: s.endUs,
+          statusCode: s.statusCode,
+          type: s.meaning.type,
+          model: s.model,
+          tokensIn: s.tokensIn,
+          tokensOut: s.tokensOut,
+          flags: s.flags,
+        })),
+        'the columns stored on write agree with what the span means when read in full',
+      );
+      assert.deepEqual(
+        o.evaluators.map((s) => [s.name, s.meaning.outputs]),
+        [['grade exact', { pass: true, reason: 'same' }]],
+      );
+      const search = full.spans.find((s) => s.name === 'search')!;
+      assert.deepEqual(t.traces.span(a!, search.spanId), search);
+      assert.equal(t.traces.span(a!, 'f'.repeat(16)), undefined);
+      assert.equal(t.traces.outline('f'.repeat(32)), undefined);
+    } finally {
+      await t.close();
+    }
+  });
+
   test('survives reopening; tags, assessments, flags, deletion and retention', async () => {
     const { dir, t } = await open();
     const [a, b, c] = await seed(t);

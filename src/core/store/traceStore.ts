@@ -430,6 +430,25 @@ export interface SpanRow {
   flags: SpanFlag[];
 }
 
+/**
+ * What the inspector's tree and waterfall need of a span: the columns derived on write, so
+ * reading a 10,000-span trace's outline parses no attributes.
+ */
+export type SpanOutline = Pick<
+  SpanRow,
+  | 'spanId'
+  | 'parentSpanId'
+  | 'name'
+  | 'startUs'
+  | 'endUs'
+  | 'statusCode'
+  | 'type'
+  | 'model'
+  | 'tokensIn'
+  | 'tokensOut'
+  | 'flags'
+>;
+
 export interface TraceQuery {
   filter?: FilterExpr<TraceFilterField>;
   orderBy?: readonly OrderByClause<TraceOrderByField>[];
@@ -503,6 +522,47 @@ export class TraceReader {
       [traceId],
     );
     return rows.map((r) => this.toSpan(r));
+  }
+
+  /** Every span's outline, in start order. */
+  outline(traceId: string): SpanOutline[] {
+    return this.all(
+      `SELECT s.span_id, s.parent_span_id, s.name, s.start_us, s.end_us, s.status_code,
+              s.span_type, s.model, s.tokens_in, s.tokens_out, s.flags
+       FROM spans s JOIN traces t ON t.tid = s.tid
+       WHERE t.trace_id = ? ORDER BY s.start_us, s.sid`,
+      [traceId],
+    ).map((r) => ({
+      spanId: r.span_id as string,
+      parentSpanId: r.parent_span_id as string | null,
+      name: r.name as string,
+      startUs: r.start_us as number,
+      endUs: r.end_us as number,
+      statusCode: r.status_code as StatusCode,
+      type: r.span_type as SpanType,
+      model: r.model as string | null,
+      tokensIn: r.tokens_in as number | null,
+      tokensOut: r.tokens_out as number | null,
+      flags: r.flags ? (JSON.parse(r.flags as string) as SpanFlag[]) : [],
+    }));
+  }
+
+  /** One span in full, or the trace's spans of one type (its evaluators, say). */
+  span(traceId: string, spanId: string): SpanRow | undefined {
+    const rows = this.all(
+      `SELECT s.*, t.trace_id FROM spans s JOIN traces t ON t.tid = s.tid
+       WHERE t.trace_id = ? AND s.span_id = ?`,
+      [traceId, spanId],
+    );
+    return rows[0] ? this.toSpan(rows[0]) : undefined;
+  }
+
+  spansOfType(traceId: string, type: SpanType): SpanRow[] {
+    return this.all(
+      `SELECT s.*, t.trace_id FROM spans s JOIN traces t ON t.tid = s.tid
+       WHERE t.trace_id = ? AND s.span_type = ? ORDER BY s.start_us, s.sid`,
+      [traceId, type],
+    ).map((r) => this.toSpan(r));
   }
 
   assessments(traceId: string): Assessment[] {

@@ -20,11 +20,11 @@ import { costOf, priceFor } from '../evals/pricing.ts';
 import type { Mutation } from '../store/mutations.ts';
 import type { StoreReader } from '../store/queries.ts';
 import type { Store } from '../store/store.ts';
-import type { SpanFlag, SpanRow, SpanWrite } from '../store/traceStore.ts';
+import type { SpanFlag, SpanOutline, SpanRow, SpanWrite } from '../store/traceStore.ts';
 import { meaningOf, parseMaybeJson, preview, spanEssentials } from './conventions.ts';
 import { parseTraceFilter, parseTraceOrderBy } from './traceFilter.ts';
 
-export type { SpanFlag } from '../store/traceStore.ts';
+export type { SpanFlag, SpanOutline } from '../store/traceStore.ts';
 
 /** A span of a stored trace, with what it means. */
 export interface TraceSpan extends SpanRow {
@@ -34,6 +34,17 @@ export interface TraceSpan extends SpanRow {
 export interface TraceDetail {
   summary: TraceSummary;
   spans: TraceSpan[];
+  assessments: Assessment[];
+}
+
+/**
+ * A trace as its inspector first draws it: every span's outline (no attributes read), and in
+ * full only the evaluator spans, whose verdicts go on the rows they judged.
+ */
+export interface TraceOutline {
+  summary: TraceSummary;
+  spans: SpanOutline[];
+  evaluators: TraceSpan[];
   assessments: Assessment[];
 }
 
@@ -430,6 +441,28 @@ export class Traces {
       spans: this.reader.traces.spans(id).map((s) => ({ ...s, meaning: meaningOf(s) })),
       assessments: this.reader.traces.assessments(id),
     };
+  }
+
+  /** The outline of a trace, for a view of a large one (see TraceOutline). */
+  outline(traceId: string): TraceOutline | undefined {
+    const id = normalizeTraceId(traceId);
+    const summary = id ? this.reader.traces.get(id) : undefined;
+    if (!id || !summary) return undefined;
+    return {
+      summary,
+      spans: this.reader.traces.outline(id),
+      evaluators: this.reader.traces
+        .spansOfType(id, 'EVALUATOR')
+        .map((s) => ({ ...s, meaning: meaningOf(s) })),
+      assessments: this.reader.traces.assessments(id),
+    };
+  }
+
+  /** One span of a trace with what it means. */
+  span(traceId: string, spanId: string): TraceSpan | undefined {
+    const id = normalizeTraceId(traceId);
+    const s = id ? this.reader.traces.span(id, spanId) : undefined;
+    return s ? { ...s, meaning: meaningOf(s) } : undefined;
   }
 
   private must(traceId: string): string {

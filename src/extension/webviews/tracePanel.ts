@@ -11,6 +11,7 @@ import { addCaseToSuite, caseFromSpan, suiteDatasetLabel } from '../../core/trac
 import type { TraceViewState } from '../../shared/protocol.ts';
 import {
   OpenRun,
+  Painted,
   schemaFor,
   TraceAddToDataset,
   TraceFeedback,
@@ -43,6 +44,7 @@ export class TracePanel extends WebviewHost {
   private updateTimer: NodeJS.Timeout | undefined;
 
   static show(deps: TracePanelDeps, traceId: string, focusSpanId?: string): TracePanel {
+    const commandStarted = performance.now();
     const existing = TracePanel.open.get(traceId);
     if (existing) {
       existing.panel.reveal(undefined, false);
@@ -54,7 +56,7 @@ export class TracePanel extends WebviewHost {
       { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
       { enableFindWidget: true },
     );
-    return new TracePanel(panel, deps, { traceId }, focusSpanId ?? null);
+    return new TracePanel(panel, deps, { traceId }, focusSpanId ?? null, commandStarted);
   }
 
   static register(deps: TracePanelDeps): vscode.Disposable {
@@ -68,7 +70,7 @@ export class TracePanel extends WebviewHost {
           panel.dispose();
           return;
         }
-        new TracePanel(panel, deps, parsed.data, null);
+        new TracePanel(panel, deps, parsed.data, null, performance.now());
       },
     });
   }
@@ -83,14 +85,24 @@ export class TracePanel extends WebviewHost {
     private readonly deps: TracePanelDeps,
     private readonly view: TraceViewState,
     private readonly focusSpanId: string | null,
+    commandStarted: number,
   ) {
     super(panel, { extensionUri: deps.extensionUri, bundle: 'traces', log: deps.log });
     panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'mlops.svg');
     TracePanel.open.set(view.traceId, this);
     this.register({ dispose: () => TracePanel.open.delete(view.traceId) });
     this.register({ dispose: () => clearTimeout(this.updateTimer) });
-    const started = performance.now();
-    void this.sendInit(started);
+    void this.sendInit(commandStarted);
+    let painted = false;
+    this.onNotification(Painted, (p) => {
+      const since = painted
+        ? 'after show'
+        : `${Math.round(performance.now() - commandStarted)} ms after the command`;
+      painted = true;
+      deps.log.info(
+        `[traces] inspector painted ${since}: ${p.points} spans, ${this.bytesSent} bytes sent (${p.what})`,
+      );
+    });
     this.onReady((_p, first) => {
       if (first) return;
       this.dropQueued();
@@ -104,12 +116,7 @@ export class TracePanel extends WebviewHost {
         this.updateTimer = setTimeout(() => void this.sendUpdate(), 300);
       }),
     );
-    this.onRequest(TraceSpanDetail, async (p) => {
-      const d = await this.detail();
-      const span = d.spans.find((s) => s.spanId === p.spanId);
-      if (!span) throw new Error(`Span ${p.spanId} is not in this trace.`);
-      return spanDetailView(span);
-    });
+    this.onRequest(TraceSpanDetail, async (p) => spanDetailView(await this.span(p.spanId)));
     this.onRequest(TraceFeedback, async (p) => {
       const t = await deps.store.get();
       await t.traces.assess({
@@ -157,16 +164,23 @@ export class TracePanel extends WebviewHost {
     return this.view.traceId;
   }
 
-  private async detail() {
+  private async outline() {
     const t = await this.deps.store.get();
-    const d = t.traces.get(this.view.traceId);
-    if (!d) throw new Error(`Trace ${this.view.traceId} is not in the store (deleted?).`);
-    return d;
+    const o = t.traces.outline(this.view.traceId);
+    if (!o) throw new Error(`Trace ${this.view.traceId} is not in the store (deleted?).`);
+    return o;
+  }
+
+  private async span(spanId: string) {
+    const t = await this.deps.store.get();
+    const s = t.traces.span(this.view.traceId, spanId);
+    if (!s) throw new Error(`Span ${spanId} is not in this trace (deleted?).`);
+    return s;
   }
 
   private async sendInit(started: number): Promise<void> {
     try {
-      const d = await this.detail();
+      const d = await this.outline();
       this.panel.title = `Trace: ${d.summary.name || d.summary.traceId.slice(0, 8)}`;
       this.notify(TraceInit, {
         view: this.view,
@@ -186,16 +200,14 @@ export class TracePanel extends WebviewHost {
   private async sendUpdate(): Promise<void> {
     if (this.isDisposed) return;
     try {
-      this.notify(TraceUpdated, { trace: traceView(await this.detail()) });
+      this.notify(TraceUpdated, { trace: traceView(await this.outline()) });
     } catch (e) {
       this.deps.log.warn(`[traces] ${(e as Error).message}`);
     }
   }
 
   private async addToDataset(spanId: string): Promise<void> {
-    const d = await this.detail();
-    const span = d.spans.find((s) => s.spanId === spanId);
-    if (!span) throw new Error(`Span ${spanId} is not in this trace.`);
+    const span = await this.span(spanId);
     const c = caseFromSpan(span);
     const suites = (await findSuiteFiles()).filter((s) => s.suite);
     if (suites.length === 0) {

@@ -1,10 +1,12 @@
-// A stored trace as the inspector page shows it: every span's row (tree and waterfall), a
+// A stored trace as the inspector page shows it: every span's row (tree and waterfall, read
+// from the columns stored with each span, packed column by column for the trip), a
 // span's details on demand (chat, inputs and outputs, attributes, events and exceptions,
 // documents, tokens and cost), eval verdicts put on the model call they judged. No vscode
 // here, so the unit tests read what the page gets.
 
 import type { Assessment, AttributeValue, Attributes } from '../../core/model/tracing.ts';
-import type { TraceDetail, TraceSpan } from '../../core/tracing/traces.ts';
+import type { TraceOutline, TraceSpan } from '../../core/tracing/traces.ts';
+import { packSpans } from '../../shared/traceView.ts';
 import { SPAN_KINDS } from '../../core/model/tracing.ts';
 import type {
   AssessmentView,
@@ -26,28 +28,32 @@ function json(v: AttributeValue | undefined): string | null {
 const pairs = (a: Attributes): [string, string][] =>
   Object.entries(a).map(([k, v]) => [k, json(v) ?? 'null']);
 
-const isModelCall = (s: TraceSpan) => s.meaning.type === 'LLM' || s.meaning.type === 'CHAT_MODEL';
+const isModelCall = (type: string) => type === 'LLM' || type === 'CHAT_MODEL';
 
 /**
  * Verdicts of evaluator spans (`grade <criterion>` of our evals, or any EVALUATOR span whose
  * outputs say pass) on the model call beside them: the span whose output they judged.
  */
-function verdictsBySpan(spans: TraceSpan[]): Map<string, SpanRowView['verdicts']> {
+function verdictsBySpan(o: TraceOutline): Map<string, SpanRowView['verdicts']> {
   const out = new Map<string, SpanRowView['verdicts']>();
-  for (const s of spans) {
-    if (s.meaning.type !== 'EVALUATOR') continue;
-    const o = s.meaning.outputs;
-    if (typeof o !== 'object' || o === null || Array.isArray(o) || typeof o.pass !== 'boolean')
+  if (o.evaluators.length === 0) return out;
+  const modelCallBySibling = new Map<string | null, string>();
+  for (const s of o.spans) {
+    if (isModelCall(s.type) && !modelCallBySibling.has(s.parentSpanId))
+      modelCallBySibling.set(s.parentSpanId, s.spanId);
+  }
+  for (const s of o.evaluators) {
+    const v = s.meaning.outputs;
+    if (typeof v !== 'object' || v === null || Array.isArray(v) || typeof v.pass !== 'boolean')
       continue;
-    const judged =
-      spans.find((x) => x.parentSpanId === s.parentSpanId && x !== s && isModelCall(x)) ?? s;
-    const list = out.get(judged.spanId) ?? [];
+    const judged = modelCallBySibling.get(s.parentSpanId) ?? s.spanId;
+    const list = out.get(judged) ?? [];
     list.push({
       name: s.name.replace(/^grade /, ''),
-      pass: o.pass,
-      reason: typeof o.reason === 'string' ? o.reason : '',
+      pass: v.pass,
+      reason: typeof v.reason === 'string' ? v.reason : '',
     });
-    out.set(judged.spanId, list);
+    out.set(judged, list);
   }
   return out;
 }
@@ -64,10 +70,10 @@ export function assessmentView(a: Assessment): AssessmentView {
   };
 }
 
-export function traceView(d: TraceDetail): TraceView {
-  const t = d.summary;
-  const origin = d.spans.reduce((m, s) => Math.min(m, s.startUs), Infinity);
-  const verdicts = verdictsBySpan(d.spans);
+export function traceView(o: TraceOutline): TraceView {
+  const t = o.summary;
+  const origin = o.spans.reduce((m, s) => Math.min(m, s.startUs), Infinity);
+  const verdicts = verdictsBySpan(o);
   return {
     traceId: t.traceId,
     name: t.name,
@@ -88,21 +94,20 @@ export function traceView(d: TraceDetail): TraceView {
     evalCase: t.evalCase,
     flagged: t.flagged,
     tags: Object.entries(t.tags),
-    spans: d.spans.map((s) => ({
-      spanId: s.spanId,
-      parentSpanId: s.parentSpanId,
-      name: s.name,
-      type: s.meaning.type,
-      startUs: s.startUs - origin,
-      durationUs: Math.max(0, s.endUs - s.startUs),
-      status: s.statusCode,
-      model: s.model,
-      tokensIn: s.tokensIn,
-      tokensOut: s.tokensOut,
-      flags: s.flags.map((f) => f.check),
-      verdicts: verdicts.get(s.spanId) ?? [],
-    })),
-    assessments: d.assessments.map(assessmentView),
+    spans: packSpans(
+      o.spans.map((s) => ({
+        spanId: s.spanId,
+        parentSpanId: s.parentSpanId,
+        name: s.name,
+        type: s.type,
+        startUs: s.startUs - origin,
+        durationUs: Math.max(0, s.endUs - s.startUs),
+        status: s.statusCode,
+        flags: s.flags.map((f) => f.check),
+        verdicts: verdicts.get(s.spanId) ?? [],
+      })),
+    ),
+    assessments: o.assessments.map(assessmentView),
   };
 }
 
@@ -152,7 +157,7 @@ export function spanDetailView(s: TraceSpan): SpanDetailView {
       })),
     flags: s.flags.map((f) => ({ check: f.check, action: f.action, reason: f.reason })),
     canAddToDataset:
-      isModelCall(s) &&
+      isModelCall(m.type) &&
       (m.inputMessages.length > 0 || s.attributes['mlops.prompt.variables'] !== undefined),
   };
 }

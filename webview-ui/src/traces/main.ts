@@ -10,6 +10,7 @@ import type {
   AssessmentView,
   ChatMessageView,
   SpanDetailView,
+  SpanRowView,
   TraceView,
   TraceViewState,
 } from '../../../src/shared/protocol.ts';
@@ -35,6 +36,7 @@ import {
   orderSpans,
   panWindow,
   spanTypeColor,
+  unpackSpans,
   visibleIndices,
   zoomWindow,
 } from '../../../src/shared/traceView.ts';
@@ -59,6 +61,8 @@ const host = new HostConnection();
 const saved = host.getState<SavedState>() ?? {};
 
 let trace: TraceView | undefined;
+let rows: SpanRowView[] = [];
+let rowsById = new Map<string, SpanRowView>();
 let ordered: OrderedSpan[] = [];
 let visible: number[] = [];
 let critical = new Set<string>();
@@ -411,10 +415,10 @@ rowsLayer.addEventListener('click', (e) => {
 
 function recompute(): void {
   if (!trace) return;
-  ordered = orderSpans(trace.spans);
-  critical = criticalPath(trace.spans);
+  ordered = orderSpans(rows);
+  critical = criticalPath(rows);
   visible = visibleIndices(ordered, collapsed);
-  totalUs = Math.max(1, ...trace.spans.map((s) => s.startUs + s.durationUs));
+  totalUs = rows.reduce((m, s) => Math.max(m, s.startUs + s.durationUs), 1);
 }
 
 function toggle(spanId: string, open?: boolean): void {
@@ -571,7 +575,7 @@ function renderDetails(d: SpanDetailView): void {
   for (const f of d.flags) {
     parts.push(el('div', 'flag', `⚑ ${f.check} (${f.action}): ${f.reason}`));
   }
-  const row = trace?.spans.find((s) => s.spanId === d.spanId);
+  const row = rowsById.get(d.spanId);
   for (const v of row?.verdicts ?? []) {
     parts.push(
       el(
@@ -682,6 +686,8 @@ async function showDetails(spanId: string): Promise<void> {
 function show(t: TraceView, focus: string | null, first: boolean): void {
   const started = performance.now();
   trace = t;
+  rows = unpackSpans(t.spans);
+  rowsById = new Map(rows.map((r) => [r.spanId, r]));
   recompute();
   if (first) windowUs = { startUs: 0, endUs: totalUs };
   else
@@ -696,7 +702,7 @@ function show(t: TraceView, focus: string | null, first: boolean): void {
   renderToolbar();
   renderAxis();
   const root = ordered[0]?.row.spanId;
-  if (!selected || !t.spans.some((s) => s.spanId === selected)) selected = focus ?? root;
+  if (!selected || !rowsById.has(selected)) selected = focus ?? root;
   renderRows();
   if (selected) {
     scrollIntoView(selected);
