@@ -81,6 +81,15 @@ const builds = [
     target: 'node20',
   },
   {
+    // The thread the local server decodes OTLP bodies on (src/server/otlp/otlpDecoder.ts).
+    ...common,
+    entryPoints: ['src/server/otlp/decodeWorker.ts'],
+    outfile: 'dist/otlpDecodeWorker.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node18',
+  },
+  {
     ...common,
     entryPoints: ['src/cli/cli.ts'],
     outfile: 'dist/cli.js',

@@ -22,7 +22,10 @@ import { startMlflowServer } from '../src/server/mlflowServer.ts';
 import { decodeOtlpProtobuf } from '../src/server/otlp/otlpDecode.ts';
 import descriptor from '../src/server/otlp/otlpTrace.json';
 
-const BATCHES = Number(process.argv[2] ?? 200);
+const args = process.argv.slice(2);
+/** `npm run bench:traces -- [batches] [--ingest-only]` */
+const BATCHES = Number(args.find((a) => /^\d+$/.test(a)) ?? 200);
+const INGEST_ONLY = args.includes('--ingest-only');
 const SPANS_PER_BATCH = 512;
 const SPANS_PER_TRACE = 8;
 const IN_FLIGHT = 4;
@@ -261,13 +264,17 @@ async function readBenchmarks(): Promise<void> {
         : { sessionId: g.key }),
     });
   };
-  const plain = time('first page, by experiment (groups + 50 traces)', firstPage('', 'experiment'));
-  time(
-    "first page, filter trace.status = 'ERROR' OR span.type = 'TOOL' AND trace.cost > 0",
-    firstPage("trace.status = 'ERROR' OR span.type = 'TOOL' AND trace.cost > 0", 'experiment'),
+  const pages = [
+    time('first page, by experiment (groups + 50 traces)', firstPage('', 'experiment')),
+    time(
+      "first page, filter trace.status = 'ERROR' OR span.type = 'TOOL' AND trace.cost > 0",
+      firstPage("trace.status = 'ERROR' OR span.type = 'TOOL' AND trace.cost > 0", 'experiment'),
+    ),
+    time('first page, by session (500 sessions)', firstPage('', 'session')),
+  ];
+  console.log(
+    `  goal < 200 ms for each: ${Math.max(...pages) < 200 ? 'met' : 'missed'} (slowest ${Math.max(...pages).toFixed(1)} ms)`,
   );
-  time('first page, by session (500 sessions)', firstPage('', 'session'));
-  console.log(`  goal < 200 ms: ${plain < 200 ? 'met' : 'missed'}`);
 
   // A 10,000-span trace: read with what each span means, and the page's payload built.
   const big: SpanRecord[] = [];
@@ -336,7 +343,7 @@ async function main(): Promise<void> {
   console.log(
     `  median: server ${Math.round(sm).toLocaleString('en')} spans/s (goal >= 20,000: ${sm >= 20_000 ? 'met' : 'missed'}), in process ${Math.round(pm).toLocaleString('en')} spans/s, ratio ${(sm / pm).toFixed(2)}x (goal >= 0.5x: ${sm / pm >= 0.5 ? 'met' : 'missed'})`,
   );
-  await readBenchmarks();
+  if (!INGEST_ONLY) await readBenchmarks();
 }
 
 if (isMainThread) {

@@ -25,6 +25,7 @@ import { experimentRoutes } from './experimentRoutes.ts';
 import { MetricBatcher } from './metricBatcher.ts';
 import { registryRoutes } from './registryRoutes.ts';
 import type { ApiVersion, JsonRoute, RouteContext } from './route.ts';
+import { OtlpDecoder } from './otlp/otlpDecoder.ts';
 import { handleOtlpTraces, OTLP_TRACES_PATH } from './otlp/otlpRoute.ts';
 import { traceRoutes } from './traceRoutes.ts';
 import { runRoutes } from './runRoutes.ts';
@@ -214,6 +215,7 @@ export async function startMlflowServer(options: MlflowServerOptions): Promise<M
   const logger = options.logger ?? silentLogger;
   const source = options.tracking;
   let current: RouteContext | undefined;
+  const otlpDecoder = new OtlpDecoder(logger);
   /** The route context for the store as it is now (a new one when the store was reopened). */
   async function context(): Promise<RouteContext> {
     const tracking = typeof source === 'function' ? await source() : source;
@@ -350,7 +352,7 @@ export async function startMlflowServer(options: MlflowServerOptions): Promise<M
           .writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' })
           .end(MLFLOW_COMPATIBLE_VERSION);
       } else if (rawPath === OTLP_TRACES_PATH) {
-        await handleOtlpTraces(method, req, res, await context(), logger);
+        await handleOtlpTraces(method, req, res, await context(), logger, otlpDecoder);
       } else if (api) {
         await handleApi(method, api.version, rawPath.slice(api.prefix.length), query, req, res);
       } else if (artifacts) {
@@ -391,6 +393,7 @@ export async function startMlflowServer(options: MlflowServerOptions): Promise<M
         server.closeIdleConnections();
         await Promise.allSettled([...inFlight]);
         await current?.metrics.idle();
+        await otlpDecoder.close();
         server.closeAllConnections();
         await closed;
         logger.info(`[server] stopped ${url}`);

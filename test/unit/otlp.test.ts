@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
@@ -19,6 +20,12 @@ import {
   decodeOtlpProtobuf,
   OtlpDecodeError,
 } from '../../src/server/otlp/otlpDecode.ts';
+import {
+  decodeInPlace,
+  MIN_WORKER_BODY_BYTES,
+  OtlpDecoder,
+} from '../../src/server/otlp/otlpDecoder.ts';
+import { RecordingLogger, silentLogger } from '../../src/core/log.ts';
 import { request } from '../fixtures/mlflow/rawClient.ts';
 import { removeDir, tempDir } from './helpers.ts';
 
@@ -372,5 +379,127 @@ describe('OTLP bodies that are not what they should be', () => {
     assert.equal(answer.status, 404);
     assert.match(answer.json.message, /Experiment '999' does not exist/);
     assert.equal(t.traces.count(), before);
+  });
+});
+
+describe('decoding on a thread of its own', () => {
+  let protoBody: Buffer;
+  let jsonBody: string;
+  before(async () => {
+    protoBody = (await capture((url) => new ProtoExporter({ url }))).body;
+    jsonBody = (await capture((url) => new JsonExporter({ url }))).body.toString('utf8');
+  });
+  /** Protobuf messages concatenated are one message with the repeated fields joined. */
+  const bigProto = () => Buffer.concat(Array.from({ length: 60 }, () => protoBody));
+  const bigJson = () => {
+    const one = JSON.parse(jsonBody) as { resourceSpans: unknown[] };
+    return Buffer.from(
+      JSON.stringify({ resourceSpans: Array.from({ length: 60 }, () => one.resourceSpans).flat() }),
+    );
+  };
+  const BUNDLED = path.join(__dirname, '..', '..', 'dist', 'otlpDecodeWorker.js');
+
+  test('large bodies go to the thread and come back as decoding in place gives them', async () => {
+    const log = new RecordingLogger();
+    const decoder = new OtlpDecoder(log);
+    try {
+      const proto = bigProto();
+      assert.ok(proto.length >= MIN_WORKER_BODY_BYTES, `${proto.length} bytes`);
+      const a = await decoder.decode('protobuf', proto);
+      assert.equal(a.spans.length, 240);
+      assert.deepEqual(a, decodeInPlace('protobuf', proto));
+      const json = bigJson();
+      assert.deepEqual(await decoder.decode('json', json), decodeInPlace('json', json));
+      // A small body, and one that is a view on a larger buffer.
+      assert.equal((await decoder.decode('protobuf', protoBody)).spans.length, 4);
+      const view = Buffer.concat([Buffer.alloc(7), proto]).subarray(7);
+      assert.equal((await decoder.decode('protobuf', view)).spans.length, 240);
+      assert.deepEqual(decoder.counts, { worker: 3, inPlace: 1 });
+      assert.deepEqual(log.lines, []);
+    } finally {
+      await decoder.close();
+    }
+  });
+
+  test('the thread built into dist/ decodes too (npm test builds it first)', async () => {
+    assert.ok(fs.existsSync(BUNDLED), 'npm test builds dist/ first');
+    const decoder = new OtlpDecoder(silentLogger, {
+      source: () => ({ code: `require(${JSON.stringify(BUNDLED)});`, eval: true }),
+    });
+    try {
+      const proto = bigProto();
+      assert.deepEqual(await decoder.decode('protobuf', proto), decodeInPlace('protobuf', proto));
+      assert.equal(decoder.counts.worker, 1);
+    } finally {
+      await decoder.close();
+    }
+  });
+
+  test('a body the thread cannot decode is an OtlpDecodeError, as in place', async () => {
+    const decoder = new OtlpDecoder(silentLogger);
+    try {
+      const proto = bigProto();
+      const cut = proto.subarray(0, proto.length - 3);
+      await assert.rejects(
+        decoder.decode('protobuf', cut),
+        (e: Error) =>
+          e instanceof OtlpDecodeError && /not an OTLP ExportTraceServiceRequest/.test(e.message),
+      );
+      await assert.rejects(
+        decoder.decode('json', Buffer.from(`${'['.repeat(20_000)}`)),
+        OtlpDecodeError,
+      );
+      assert.equal(decoder.counts.worker, 2);
+      assert.equal((await decoder.decode('protobuf', proto)).spans.length, 240, 'still serving');
+    } finally {
+      await decoder.close();
+    }
+  });
+
+  test('a thread that dies: its bodies are decoded in place, with a warning, nothing lost', async () => {
+    const log = new RecordingLogger();
+    let starts = 0;
+    const decoder = new OtlpDecoder(log, {
+      source: () => {
+        starts++;
+        return {
+          code: `require('node:worker_threads').parentPort.on('message', () => process.exit(3));`,
+          eval: true,
+        };
+      },
+    });
+    try {
+      const proto = bigProto();
+      const [a, b] = await Promise.all([
+        decoder.decode('protobuf', proto),
+        decoder.decode('protobuf', proto),
+      ]);
+      assert.equal(a.spans.length, 240);
+      assert.deepEqual(a, b);
+      assert.deepEqual(decoder.counts, { worker: 0, inPlace: 2 });
+      assert.match(log.lines.map((l) => l.message).join('\n'), /decoding thread failed.*code 3/);
+      // Not started again at once: the next body is decoded in place.
+      assert.equal((await decoder.decode('protobuf', proto)).spans.length, 240);
+      assert.equal(starts, 1);
+    } finally {
+      await decoder.close();
+    }
+  });
+
+  test('closing while a body is on the thread decodes it in place; no thread: in place', async () => {
+    const hung = new OtlpDecoder(silentLogger, {
+      source: () => ({
+        code: `require('node:worker_threads').parentPort.on('message', () => {});`,
+        eval: true,
+      }),
+    });
+    const pending = hung.decode('protobuf', bigProto());
+    await new Promise((r) => setTimeout(r, 50));
+    await hung.close();
+    assert.equal((await pending).spans.length, 240);
+    const none = new OtlpDecoder(silentLogger, { source: () => undefined });
+    assert.equal((await none.decode('protobuf', bigProto())).spans.length, 240);
+    assert.deepEqual(none.counts, { worker: 0, inPlace: 1 });
+    await none.close();
   });
 });

@@ -9,13 +9,9 @@ import * as zlib from 'node:zlib';
 import type { Logger } from '../../core/log.ts';
 import { toMlflowError } from '../errors.ts';
 import type { RouteContext } from '../route.ts';
-import {
-  decodeOtlpJson,
-  decodeOtlpProtobuf,
-  encodeExportResponse,
-  OtlpDecodeError,
-} from './otlpDecode.ts';
+import { encodeExportResponse, OtlpDecodeError } from './otlpDecode.ts';
 import type { DecodedSpans } from './otlpDecode.ts';
+import type { OtlpDecoder } from './otlpDecoder.ts';
 
 export const OTLP_TRACES_PATH = '/v1/traces';
 /** The most a request body may hold, before and after gzip. */
@@ -97,6 +93,7 @@ export async function handleOtlpTraces(
   res: http.ServerResponse,
   ctx: RouteContext,
   logger: Logger,
+  decoder: OtlpDecoder,
 ): Promise<void> {
   try {
     if (method !== 'POST') {
@@ -114,7 +111,7 @@ export async function handleOtlpTraces(
     const body = inflate(await readRaw(req), req.headers['content-encoding'] as string | undefined);
     let decoded: DecodedSpans;
     try {
-      decoded = protobufBody ? decodeOtlpProtobuf(body) : decodeOtlpJson(body.toString('utf8'));
+      decoded = await decoder.decode(protobufBody ? 'protobuf' : 'json', body);
     } catch (e) {
       if (e instanceof OtlpDecodeError) throw new OtlpHttpError(400, e.message);
       throw e;
