@@ -1,7 +1,8 @@
 // MLflow's artifact proxy (`/api/2.0/mlflow-artifacts/artifacts/...`): upload (PUT raw
 // bytes), download (GET), delete and list. Proxy paths read
 // `<experiment_id>/<run_id>/artifacts/<path>` and land in the run's artifact folder of
-// the store; anything that could leave it (`..`, absolute, encoded) is refused.
+// the store; anything that could leave it (`..`, absolute, encoded) is refused. A trace's
+// `<experiment_id>/traces/<trace_id>/artifacts/traces.json` is its spans (traceArtifacts.ts).
 
 import * as fs from 'node:fs';
 import type * as http from 'node:http';

@@ -26,6 +26,7 @@ import { MetricBatcher } from './metricBatcher.ts';
 import { registryRoutes } from './registryRoutes.ts';
 import type { ApiVersion, JsonRoute, RouteContext } from './route.ts';
 import { OtlpDecoder } from './otlp/otlpDecoder.ts';
+import { handleTraceArtifact, traceArtifactPath } from './traceArtifacts.ts';
 import { handleOtlpTraces, OTLP_TRACES_PATH } from './otlp/otlpRoute.ts';
 import { traceRoutes } from './traceRoutes.ts';
 import { runRoutes } from './runRoutes.ts';
@@ -312,6 +313,11 @@ export async function startMlflowServer(options: MlflowServerOptions): Promise<M
     }
     const raw = subPath.slice(1);
     const segments = urlPathSegments(raw);
+    const traceArtifact = traceArtifactPath(segments);
+    if (traceArtifact) {
+      await handleTraceArtifact(method, traceArtifact, raw, req, res, ctx);
+      return;
+    }
     if (method === 'PUT') {
       await uploadArtifact(ctx.tracking, segments, raw, req);
       sendJson(res, 200, {});

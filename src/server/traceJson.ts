@@ -16,12 +16,17 @@ export function traceArtifactUri(t: TraceSummary): string {
   return `mlflow-artifacts:/${t.experimentId ?? '0'}/traces/${t.requestId}/artifacts`;
 }
 
-/** What MLflow's server adds to the tags it answers with. */
+/**
+ * What MLflow's server adds to the tags it answers with. The spans are said to be in the
+ * tracking store once some are: a client that has sent none (it does not speak OTLP, or they
+ * are still on the way) uploads them as traces.json to the artifact location instead
+ * (traceArtifacts.ts), and spans that arrive both ways are stored once.
+ */
 function answeredTags(t: TraceSummary): Record<string, string> {
   return {
     'mlflow.traceName': t.name,
     ...t.tags,
-    'mlflow.trace.spansLocation': 'TRACKING_STORE',
+    ...(t.spanCount > 0 ? { 'mlflow.trace.spansLocation': 'TRACKING_STORE' } : {}),
     'mlflow.artifactLocation': traceArtifactUri(t),
   };
 }
