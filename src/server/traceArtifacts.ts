@@ -90,12 +90,16 @@ function quoteNanos(text: string): string {
   );
 }
 
-/** 0x-hex, plain hex or base64 bytes (as MLflow's dicts write ids) to lower-case hex. */
+/**
+ * An id as MLflow's dicts write it (0x-hex, hex of the full width, or base64 of the bytes)
+ * to lower-case hex; undefined when it is none of them.
+ */
 function idHex(v: string, bytes: number): string | undefined {
-  const hex = v.replace(/^0x/i, '');
-  if (/^[0-9a-f]+$/i.test(hex) && hex.length <= bytes * 2) {
-    return hex.toLowerCase().padStart(bytes * 2, '0');
+  const prefixed = /^0x([0-9a-f]+)$/i.exec(v);
+  if (prefixed && prefixed[1]!.length <= bytes * 2) {
+    return prefixed[1]!.toLowerCase().padStart(bytes * 2, '0');
   }
+  if (v.length === bytes * 2 && /^[0-9a-f]+$/i.test(v)) return v.toLowerCase();
   if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(v)) {
     const b = Buffer.from(v, 'base64');
     if (b.length === bytes) return b.toString('hex');

@@ -303,3 +303,39 @@ describe("traces.json through the artifact proxy, as MLflow's older flows send i
     assert.match(deleting.json.message, /takes GET or PUT, not DELETE/);
   });
 });
+
+describe('reading the span dicts', () => {
+  const one = (span: Record<string, unknown>) =>
+    parseTraceData(JSON.stringify({ spans: [span] }), 'ab'.repeat(16));
+  const base = { name: 's', start_time_unix_nano: '1', status: { code: 'STATUS_CODE_UNSET' } };
+
+  test('ids in each form MLflow writes; anything else refused with where it is', () => {
+    assert.equal(one({ ...base, span_id: ROOT }).spans[0]!.spanId, ROOT);
+    assert.equal(one({ ...base, span_id: b64(ROOT) }).spans[0]!.spanId, ROOT);
+    assert.equal(
+      one({ name: 's', context: { span_id: '0x1' }, parent_id: null, start_time: 5 }).spans[0]!
+        .spanId,
+      '0000000000000001',
+      '0x ids of 2.x are numbers in hex, leading zeros dropped',
+    );
+    assert.equal(one({ ...base, span_id: ROOT, parent_span_id: '' }).spans[0]!.parentSpanId, null);
+    const shortHex = one({ ...base, span_id: 'abcdef' });
+    assert.equal(shortHex.spans.length, 0);
+    assert.match(shortHex.rejected[0]!.reason, /^spans\[0\]: span id 'abcdef' is not 8 bytes/);
+    const noName = one({ span_id: ROOT, start_time_unix_nano: '1' });
+    assert.match(noName.rejected[0]!.reason, /^spans\[0\]\.name: /);
+    const noStart = one({ name: 's', span_id: ROOT });
+    assert.match(noStart.rejected[0]!.reason, /no start_time_unix_nano/);
+  });
+
+  test('status names of each release; an unended span ends where it starts', () => {
+    const status = (code: unknown) =>
+      one({ ...base, span_id: ROOT, status: { code } }).spans[0]!.statusCode;
+    assert.deepEqual(
+      ['STATUS_CODE_ERROR', 'ERROR', 'OK', 'STATUS_CODE_OK', 'UNSET', 2].map(status),
+      [2, 2, 1, 1, 0, 2],
+    );
+    const s = one({ ...base, span_id: ROOT, start_time_unix_nano: START }).spans[0]!;
+    assert.equal(s.endNs, START);
+  });
+});
