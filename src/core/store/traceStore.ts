@@ -516,12 +516,7 @@ export class TraceReader {
   }
 
   spans(traceId: string): SpanRow[] {
-    const rows = this.all(
-      `SELECT s.*, t.trace_id FROM spans s JOIN traces t ON t.tid = s.tid
-       WHERE t.trace_id = ? ORDER BY s.start_us, s.sid`,
-      [traceId],
-    );
-    return rows.map((r) => this.toSpan(r));
+    return this.fullSpans('', [traceId]);
   }
 
   /** Every span's outline, in start order. */
@@ -532,36 +527,24 @@ export class TraceReader {
        FROM spans s JOIN traces t ON t.tid = s.tid
        WHERE t.trace_id = ? ORDER BY s.start_us, s.sid`,
       [traceId],
-    ).map((r) => ({
-      spanId: r.span_id as string,
-      parentSpanId: r.parent_span_id as string | null,
-      name: r.name as string,
-      startUs: r.start_us as number,
-      endUs: r.end_us as number,
-      statusCode: r.status_code as StatusCode,
-      type: r.span_type as SpanType,
-      model: r.model as string | null,
-      tokensIn: r.tokens_in as number | null,
-      tokensOut: r.tokens_out as number | null,
-      flags: r.flags ? (JSON.parse(r.flags as string) as SpanFlag[]) : [],
-    }));
+    ).map(toOutline);
   }
 
   /** One span in full, or the trace's spans of one type (its evaluators, say). */
   span(traceId: string, spanId: string): SpanRow | undefined {
-    const rows = this.all(
-      `SELECT s.*, t.trace_id FROM spans s JOIN traces t ON t.tid = s.tid
-       WHERE t.trace_id = ? AND s.span_id = ?`,
-      [traceId, spanId],
-    );
-    return rows[0] ? this.toSpan(rows[0]) : undefined;
+    return this.fullSpans('AND s.span_id = ?', [traceId, spanId])[0];
   }
 
   spansOfType(traceId: string, type: SpanType): SpanRow[] {
+    return this.fullSpans('AND s.span_type = ?', [traceId, type]);
+  }
+
+  /** A trace's spans in full, in start order, narrowed by `and`. */
+  private fullSpans(and: string, params: (string | number)[]): SpanRow[] {
     return this.all(
       `SELECT s.*, t.trace_id FROM spans s JOIN traces t ON t.tid = s.tid
-       WHERE t.trace_id = ? AND s.span_type = ? ORDER BY s.start_us, s.sid`,
-      [traceId, type],
+       WHERE t.trace_id = ? ${and} ORDER BY s.start_us, s.sid`,
+      params,
     ).map((r) => this.toSpan(r));
   }
 
@@ -692,16 +675,11 @@ export class TraceReader {
   private toSpan(r: Row): SpanRow {
     const dropped = r.dropped ? (JSON.parse(r.dropped as string) as SpanRow['dropped']) : null;
     return {
+      ...toOutline(r),
       traceId: r.trace_id as string,
-      spanId: r.span_id as string,
-      parentSpanId: r.parent_span_id as string | null,
-      name: r.name as string,
       kind: r.kind as number,
       startNs: r.start_ns as string,
       endNs: r.end_ns as string,
-      startUs: r.start_us as number,
-      endUs: r.end_us as number,
-      statusCode: r.status_code as StatusCode,
       statusMessage: r.status_message as string,
       traceState: r.trace_state as string,
       attributes: JSON.parse(r.attributes as string) as Record<string, AttributeValue>,
@@ -710,13 +688,25 @@ export class TraceReader {
       resource: this.resource(r.resource_id ?? null),
       scope: r.scope ? (JSON.parse(r.scope as string) as InstrumentationScope) : null,
       dropped: dropped ?? { attributes: 0, events: 0, links: 0 },
-      type: r.span_type as SpanType,
-      model: r.model as string | null,
-      tokensIn: r.tokens_in as number | null,
-      tokensOut: r.tokens_out as number | null,
       cost: r.cost as number | null,
       ttftMs: r.ttft_ms as number | null,
-      flags: r.flags ? (JSON.parse(r.flags as string) as SpanFlag[]) : [],
     };
   }
+}
+
+/** A span row's columns that the outline holds (the rest of a row is read by toSpan). */
+function toOutline(r: Row): SpanOutline {
+  return {
+    spanId: r.span_id as string,
+    parentSpanId: r.parent_span_id as string | null,
+    name: r.name as string,
+    startUs: r.start_us as number,
+    endUs: r.end_us as number,
+    statusCode: r.status_code as StatusCode,
+    type: r.span_type as SpanType,
+    model: r.model as string | null,
+    tokensIn: r.tokens_in as number | null,
+    tokensOut: r.tokens_out as number | null,
+    flags: r.flags ? (JSON.parse(r.flags as string) as SpanFlag[]) : [],
+  };
 }
