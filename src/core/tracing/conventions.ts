@@ -493,22 +493,15 @@ export function spanEssentials(
 
 /** What `span` means, whatever convention its client followed. */
 export function meaningOf(span: SpanRecord): SpanMeaning {
-  const { type, convention } = typeOf(span.attributes);
-  const inputs = inputsOf(span.attributes);
-  const outputs = outputsOf(span.attributes);
-  const t = tokens(span.attributes, type, outputs);
-  const isModelCall = type === 'LLM' || type === 'CHAT_MODEL' || type === 'EMBEDDING';
-  const at = lookup(span);
+  const { inputs, outputs, ...essentials } = spanEssentials(span, true);
+  const { type } = essentials;
+  const chat = type === 'LLM' || type === 'CHAT_MODEL' || type === 'EMBEDDING' || type === 'AGENT';
   return {
-    type,
-    convention,
-    model: isModelCall || t.input !== null ? modelOf(span.attributes, inputs, outputs) : null,
-    inputTokens: t.input,
-    outputTokens: t.output,
+    ...essentials,
     inputs,
     outputs,
-    inputMessages: isModelCall || type === 'AGENT' ? inputMessages(span.attributes, inputs) : [],
-    outputMessages: isModelCall || type === 'AGENT' ? outputMessages(span.attributes, outputs) : [],
+    inputMessages: chat ? inputMessages(span.attributes, inputs) : [],
+    outputMessages: chat ? outputMessages(span.attributes, outputs) : [],
     documents: documents(span.attributes, type, outputs),
     toolName:
       type === 'TOOL'
@@ -517,9 +510,6 @@ export function meaningOf(span: SpanRecord): SpanMeaning {
           nonEmpty(span.attributes['mlflow.spanFunctionName']) ??
           span.name)
         : null,
-    sessionId: sessionOf(at),
-    userId: userOf(at),
-    ttftMs: ttftOf(span),
   };
 }
 
