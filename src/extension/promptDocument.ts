@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { promptText } from '../core/registry/promptDiff.ts';
 import { parsePromptFile } from '../core/registry/promptFile.ts';
 import { Disposable } from './disposable.ts';
+import { NO_STORE } from './workspaceStore.ts';
 import type { WorkspaceStore } from './workspaceStore.ts';
 
 export const PROMPT_SCHEME = 'mlops-prompt';
@@ -54,7 +55,9 @@ export class PromptDocumentProvider
     if (uri.path.startsWith('/file/')) return this.fileText(vscode.Uri.parse(uri.query));
     const m = /^\/(.+)\/v(\d+)\.prompt\.md$/.exec(uri.path);
     if (!m) return `Not a prompt version: ${uri.toString()}\n`;
-    const t = await this.store.get();
+    // Not get(), as for run documents: a refresh never creates the store.
+    const t = await this.store.getIfExists();
+    if (!t) return `${NO_STORE}\n`;
     try {
       return promptText(t.registry.promptVersion(m[1]!, Number(m[2])));
     } catch (e) {

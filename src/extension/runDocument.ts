@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import { renderRunMarkdown } from './runReport.ts';
 import { Disposable } from './disposable.ts';
+import { NO_STORE } from './workspaceStore.ts';
 import type { WorkspaceStore } from './workspaceStore.ts';
 
 export const RUN_SCHEME = 'mlops-run';
@@ -43,7 +44,10 @@ export class RunDocumentProvider extends Disposable implements vscode.TextDocume
   }
 
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
-    const t = await this.store.get();
+    // Not get(): an open run document is refreshed when the store moves, and must not
+    // create the store in a folder that does not exist yet.
+    const t = await this.store.getIfExists();
+    if (!t) return `# Run ${uri.query}\n\n${NO_STORE}\n`;
     try {
       return renderRunMarkdown(t, uri.query);
     } catch (e) {

@@ -59,7 +59,13 @@ export class TraceGuardrails extends Disposable {
     this.register({ dispose: () => clearTimeout(this.timer) });
     this.register(
       store.onDidChange((change) => {
-        if (!change || change.traces.size === 0) return;
+        if (!change) {
+          // The store was reopened (another folder, say): what was pending was the old one's.
+          this.pending.clear();
+          clearTimeout(this.timer);
+          return;
+        }
+        if (change.traces.size === 0) return;
         for (const id of change.traces) this.pending.add(id);
         clearTimeout(this.timer);
         this.timer = setTimeout(() => void this.run(), 1000);
@@ -100,7 +106,9 @@ export class TraceGuardrails extends Disposable {
           const ids = [...this.pending];
           this.pending.clear();
           if (config.checks.length === 0 || this.store.readOnly) return;
-          const t = await this.store.get();
+          // A background pass never creates a store.
+          const t = await this.store.getIfExists();
+          if (!t) return;
           const pass = await guardTraces(t, ids, config, {
             judge: await this.judge(config),
             checked: this.checked,

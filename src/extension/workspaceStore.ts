@@ -12,6 +12,10 @@ import { Disposable } from './disposable.ts';
 
 export type StoreState = 'noFolder' | 'loading' | 'empty' | 'ready' | 'error';
 
+/** What a view or document says while the store's folder does not exist yet. */
+export const NO_STORE =
+  "There is no MLOps store here yet: its folder (the mlops.storePath setting, default '.mlops') does not exist. The first run logged creates it.";
+
 export class WorkspaceStore extends Disposable {
   private opening: Promise<Tracking> | undefined;
   private tracking: Tracking | undefined;

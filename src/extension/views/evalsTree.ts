@@ -98,7 +98,8 @@ export class EvalsTree extends Disposable implements vscode.TreeDataProvider<Eva
       return node.runs.map((run) => ({ kind: 'run', run }));
     }
     if (node.kind === 'run') {
-      const t = await this.store.get();
+      const t = await this.store.getIfExists();
+      if (!t) return [];
       try {
         const result = loadEvalResult(t, node.run.runId);
         return result.cases.map((c) => ({ kind: 'case', runId: node.run.runId, result: c }));

@@ -159,7 +159,9 @@ export class ExperimentsTree
     }
     let t: Tracking | undefined;
     try {
-      t = node ? await this.store.get() : await this.store.getIfExists();
+      // Never this.store.get(): VS Code may ask for an old node's children after the store
+      // moved to a folder that does not exist yet, and get() would create it.
+      t = await this.store.getIfExists();
     } catch {
       this.updateMessage();
       return [];

@@ -69,7 +69,8 @@ export class RegistryTree extends Disposable implements vscode.TreeDataProvider<
   async getChildren(node?: RegistryNode): Promise<RegistryNode[]> {
     let t;
     try {
-      t = node ? await this.store.get() : await this.store.getIfExists();
+      // As the Experiments view: asking for a node's children never creates a store.
+      t = await this.store.getIfExists();
     } catch {
       return [];
     }

@@ -353,6 +353,40 @@ const checks = [
     async ({ api }) => {
       const config = vscode.workspace.getConfiguration('mlops');
       const fresh = 'fresh-store';
+      const freshDir = path.join(workspaceDir(), fresh);
+      // What could still reach for the old store after the move: the children of a node
+      // VS Code had shown, and a guardrails pass due a second after a trace arrived.
+      const mnist = (await api.tree.getChildren()).find(
+        (n) => n.kind === 'experiment' && n.experiment.name === 'mnist',
+      );
+      assert.ok(mnist, 'the seeded store lists mnist');
+      let traceSeen;
+      const seen = new Promise((resolve) => {
+        traceSeen = api.store.onDidChange((c) => c && c.traces.size > 0 && resolve());
+      });
+      const now = BigInt(Date.now()) * 1_000_000n;
+      await api.store.current.traces.ingest([
+        {
+          traceId: 'e1'.repeat(16),
+          spanId: 'e2'.repeat(8),
+          parentSpanId: null,
+          name: 'chat',
+          kind: 3,
+          startNs: String(now),
+          endNs: String(now + 1_000_000n),
+          statusCode: 1,
+          statusMessage: '',
+          traceState: '',
+          attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'm' },
+          events: [],
+          links: [],
+          resource: {},
+          scope: null,
+          dropped: { attributes: 0, events: 0, links: 0 },
+        },
+      ]);
+      await seen;
+      traceSeen.dispose();
       await config.update('storePath', fresh, vscode.ConfigurationTarget.Workspace);
       try {
         await waitFor(
@@ -360,7 +394,11 @@ const checks = [
           5000,
           async () => (await api.tree.getChildren()).length === 0,
         );
+        assert.deepEqual(await api.tree.getChildren(mnist), [], "an old node's children: none");
+        // Past the guardrails' one-second debounce.
+        await new Promise((r) => setTimeout(r, 1500));
         assert.equal(api.store.current, undefined, 'nothing to open while the folder is missing');
+        assert.equal(fs.existsSync(freshDir), false, 'nothing created the folder');
         assert.equal(api.store.state, 'empty');
         const started = Date.now();
         await cli(
