@@ -19,21 +19,33 @@ export async function openMlops(page) {
   await title.first().waitFor({ timeout: 30_000 });
 }
 
-/** Runs `item` from the context menu of the row `rowText`, as a person does with the mouse. */
+/**
+ * Runs `item` from the context menu of the row `rowText`, as a person does with the mouse.
+ * A menu closes when focus moves (an editor that an earlier click opened, arriving late):
+ * then it is opened again, up to three times.
+ */
 export async function contextMenu(page, rowText, item) {
-  await row(page, rowText).first().click({ button: 'right' });
   const entry = page.locator('.context-view .action-label', { hasText: new RegExp(`^${item}$`) });
-  await entry.waitFor({ timeout: 10_000 });
-  // The menu ignores a click that arrives while it is still opening; hovering focuses the
-  // entry (as the mouse does) and Enter runs it.
-  await entry.hover();
-  await page.waitForFunction(
-    (el) => el.closest('.action-item')?.classList.contains('focused'),
-    await entry.elementHandle(),
-    {
-      timeout: 5000,
-    },
-  );
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await row(page, rowText).first().click({ button: 'right' });
+      await entry.waitFor({ timeout: 10_000 });
+      // The menu ignores a click that arrives while it is still opening; hovering focuses the
+      // entry (as the mouse does) and Enter runs it.
+      await entry.hover({ timeout: 5000 });
+      await page.waitForFunction(
+        (el) => el.closest('.action-item')?.classList.contains('focused'),
+        await entry.elementHandle({ timeout: 5000 }),
+        { timeout: 5000 },
+      );
+      break;
+    } catch (e) {
+      if (attempt === 3) throw e;
+      // Only a menu still open is closed: Escape in the tree would clear its selection.
+      if (await page.locator('.context-view .monaco-menu').isVisible())
+        await page.keyboard.press('Escape');
+    }
+  }
   await page.keyboard.press('Enter');
   await page.locator('.context-view .monaco-menu').waitFor({ state: 'detached', timeout: 5000 });
 }
